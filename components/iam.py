@@ -1,0 +1,112 @@
+"""Pure builders of the IAM and ECR policy documents both stacks hand to AWS.
+
+Plain dicts in, plain dicts out: no Pulumi resources here, so every document is unit-tested
+directly (tests/infra/test_iam.py) and the components only add `Output` plumbing around them.
+AWS spelling (`Sid`, `Action`, ...) appears only in these JSON leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+PolicyStatement = dict[str, Any]
+PolicyDocument = dict[str, Any]
+
+POLICY_VERSION = "2012-10-17"
+
+# What a consumer needs to pull an image by digest or tag.
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html
+PULL_ACTIONS: tuple[str, ...] = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
+
+# Read-only metadata, for `aws ecr describe-images --registry-id <vendor>` run by the consumer.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
+DESCRIBE_ACTIONS: tuple[str, ...] = (
+    "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
+)
+
+# What `docker push` adds to the pull actions (same-account developers only, never consumers).
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html
+PUSH_ACTIONS: tuple[str, ...] = (
+    "ecr:CompleteLayerUpload",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+)
+
+# Registry-level: it authorises `docker login`, has no resource-level permissions, and therefore
+# only works in an identity policy on Resource "*". In a repository policy it has no effect.
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/security_iam_id-based-policy-examples.html
+AUTH_TOKEN_ACTION = "ecr:GetAuthorizationToken"
+
+
+def policy_document(statements: Iterable[PolicyStatement]) -> PolicyDocument:
+    """Wrap statements in a versioned policy document."""
+    return {"Version": POLICY_VERSION, "Statement": list(statements)}
+
+
+def allow(
+    actions: Sequence[str], resources: Sequence[str] | str, *, sid: str | None = None
+) -> PolicyStatement:
+    """An identity-policy `Allow` of exactly these actions on exactly these resources.
+
+    `allow(PULL_ACTIONS, [arn], sid="PullImages")` ->
+    `{"Sid": "PullImages", "Effect": "Allow", "Action": [...sorted], "Resource": [arn]}`.
+    """
+    statement: PolicyStatement = {"Effect": "Allow", "Action": sorted(set(actions))}
+    statement["Resource"] = resources if isinstance(resources, str) else sorted(set(resources))
+    return {"Sid": sid, **statement} if sid else statement
+
+
+def auth_token_statement() -> PolicyStatement:
+    """The one statement that must use `Resource: "*"` (see AUTH_TOKEN_ACTION)."""
+    return allow([AUTH_TOKEN_ACTION], "*", sid="EcrLogin")
+
+
+def account_root(account_id: str) -> str:
+    """Principal ARN of a whole account.
+
+    A repository policy is validated when it is saved: naming a role that does not exist yet fails,
+    so consumers are named by account root and delegate to their own roles with identity policies.
+    """
+    return f"arn:aws:iam::{account_id}:root"
+
+
+def repository_pull_policy(
+    *, pull_accounts: Sequence[str] = (), pull_org_id: str | None = None
+) -> PolicyDocument | None:
+    """The repository policy letting consumers pull and nothing else; None without consumers.
+
+    No `Resource` element (the repository is the resource) and never `ecr:GetAuthorizationToken`.
+    `repository_pull_policy(pull_accounts=["999988887777"])` ->
+    `{"Version": ..., "Statement": [{"Sid": "CrossAccountPull", "Effect": "Allow",
+    "Principal": {"AWS": ["arn:aws:iam::999988887777:root"]}, "Action": [...pull + describe]}]}`.
+    """
+    actions = sorted((*PULL_ACTIONS, *DESCRIBE_ACTIONS))
+    statements: list[PolicyStatement] = []
+    if pull_accounts:
+        statements.append(
+            {
+                "Sid": "CrossAccountPull",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted({account_root(a) for a in pull_accounts})},
+                "Action": actions,
+            }
+        )
+    if pull_org_id:
+        statements.append(
+            {
+                "Sid": "OrganizationPull",
+                "Effect": "Allow",
+                # "*" is narrowed by the condition to principals of this organization only.
+                "Principal": "*",
+                "Action": actions,
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": pull_org_id}},
+            }
+        )
+    return policy_document(statements) if statements else None

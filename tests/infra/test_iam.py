@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from components.iam import (
+    allow,
+    auth_token_statement,
+    policy_document,
+    repository_pull_policy,
+)
+
+PULL_AND_DESCRIBE = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
+    "ecr:GetDownloadUrlForLayer",
+]
+
+
+def test_repository_pull_policy_grants_account_roots_pull_only() -> None:
+    assert repository_pull_policy(pull_accounts=["999988887777", "444455556666"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CrossAccountPull",
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": ["arn:aws:iam::444455556666:root", "arn:aws:iam::999988887777:root"]
+                },
+                "Action": PULL_AND_DESCRIBE,
+            }
+        ],
+    }
+
+
+def test_repository_pull_policy_org_grant_is_conditioned_on_org_id() -> None:
+    assert repository_pull_policy(pull_org_id="o-abc123def4") == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OrganizationPull",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": PULL_AND_DESCRIBE,
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}},
+            }
+        ],
+    }
+
+
+def test_repository_pull_policy_without_consumers_is_none() -> None:
+    assert repository_pull_policy() is None
+
+
+def test_allow_sorts_and_deduplicates_actions_and_resources() -> None:
+    assert allow(["b:Y", "a:X", "b:Y"], ["arn:2", "arn:1"], sid="S") == {
+        "Sid": "S",
+        "Effect": "Allow",
+        "Action": ["a:X", "b:Y"],
+        "Resource": ["arn:1", "arn:2"],
+    }
+
+
+def test_auth_token_statement_is_the_only_star_resource() -> None:
+    assert policy_document([auth_token_statement()]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EcrLogin",
+                "Effect": "Allow",
+                "Action": ["ecr:GetAuthorizationToken"],
+                "Resource": "*",
+            }
+        ],
+    }
