@@ -1,0 +1,100 @@
+"""What every benchmark shares: bars, the printed table, the JSON record, timing and RSS."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+# The services import each other as top-level packages (their images' layout), as in the tests.
+SERVICES_DIR = ROOT / "services"
+if str(SERVICES_DIR) not in sys.path:
+    sys.path.insert(0, str(SERVICES_DIR))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Figure:
+    """One measured number, with the bar it must meet when it has one."""
+
+    name: str
+    value: float
+    unit: str
+    # Default: no bar, the figure is context only (for example the baseline it is compared to).
+    minimum: float | None = None
+    # Default: no upper bar.
+    maximum: float | None = None
+
+    @property
+    def passed(self) -> bool | None:
+        if self.minimum is None and self.maximum is None:
+            return None
+        return (self.minimum is None or self.value >= self.minimum) and (
+            self.maximum is None or self.value <= self.maximum
+        )
+
+    @property
+    def bar(self) -> str:
+        if self.minimum is not None:
+            return f">= {self.minimum:g}"
+        if self.maximum is not None:
+            return f"<= {self.maximum:g}"
+        return ""
+
+
+def best_seconds(run: Callable[[], object], *, repeat: int) -> float:
+    """The fastest of `repeat` wall-clock runs: the least disturbed by other work on the machine."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a live process, in MiB, from /proc (Linux only)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def _git_commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def report(benchmark: str, figures: Sequence[Figure], *, notes: Sequence[str] = ()) -> bool:
+    """Print the figures, write them to results/<benchmark>.json; True if every bar is met."""
+    width = max(len(f.name) for f in figures)
+    print(f"\n== {benchmark} ==")
+    print(f"{'figure':<{width}}  {'value':>12}  {'unit':<8}  {'bar':<10}  result")
+    for f in figures:
+        verdict = {None: "", True: "ok", False: "MISSED"}[f.passed]
+        print(f"{f.name:<{width}}  {f.value:>12.4g}  {f.unit:<8}  {f.bar:<10}  {verdict}")
+    for note in notes:
+        print(f"  note: {note}")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    record = {
+        "benchmark": benchmark,
+        "commit": _git_commit(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "figures": [asdict(f) | {"passed": f.passed} for f in figures],
+        "notes": list(notes),
+    }
+    path = RESULTS_DIR / f"{benchmark}.json"
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"  wrote {path.relative_to(ROOT)}")
+    return all(f.passed is not False for f in figures)
