@@ -43,9 +43,9 @@ class Figure:
     @property
     def bar(self) -> str:
         if self.minimum is not None:
-            return f">= {self.minimum:g}"
+            return f">= {self.minimum:.4g}"
         if self.maximum is not None:
-            return f"<= {self.maximum:g}"
+            return f"<= {self.maximum:.4g}"
         return ""
 
 

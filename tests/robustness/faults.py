@@ -1,0 +1,75 @@
+"""Upstreams that misbehave on loopback: one that accepts and never answers, one that sends garbage.
+
+Each is a plain TCP server in daemon threads, so the edge's client meets the fault at the socket
+level, exactly as it would meet a wedged or broken process.
+"""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+Fault = Literal["hang", "garbage", "bad-json"]
+
+# Not HTTP at all: what a process speaking another protocol (or a corrupted proxy) sends back.
+GARBAGE = b"\x00\xff\xfeSSH-2.0-not-http\r\n\r\n"
+# Well-formed HTTP whose JSON body is not JSON.
+BAD_JSON = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 9\r\n"
+    b"Connection: close\r\n\r\nnot json!"
+)
+_POLL_SECONDS = 0.1
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, fault: Fault) -> None:
+        self.fault = fault
+        self.stopping = threading.Event()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: _Server
+
+    def handle(self) -> None:
+        conn: socket.socket = self.request
+        conn.settimeout(_POLL_SECONDS)
+        if self.server.fault == "hang":
+            self._hold(conn)
+            return
+        try:
+            conn.recv(65536)
+        except TimeoutError:
+            pass
+        conn.sendall(GARBAGE if self.server.fault == "garbage" else BAD_JSON)
+
+    def _hold(self, conn: socket.socket) -> None:
+        # Read whatever comes and never answer, until the client gives up or the test ends.
+        while not self.server.stopping.is_set():
+            try:
+                if not conn.recv(65536):
+                    return
+            except TimeoutError:
+                continue
+
+
+@contextmanager
+def faulty_upstream(fault: Fault) -> Iterator[str]:
+    """Serve `fault` on 127.0.0.1 at a free port; yields its base URL (``http://127.0.0.1:PORT``)."""
+    server = _Server(fault)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": _POLL_SECONDS})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
