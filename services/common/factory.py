@@ -1,0 +1,70 @@
+"""One way to build a service's FastAPI app, so each ``<svc>/app.py`` only declares its routes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI
+from pydantic import ValidationError
+from starlette.types import Lifespan
+
+from common.auth import require_api_key
+from common.errors import install_error_handlers
+from common.health import health_router, routes_router
+from common.limits import BodySizeLimit
+from common.logs import LOG_CONFIG, AccessLog
+from common.settings import ServiceSettings, describe_settings_error
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+
+def create_service_app(
+    *,
+    title: str,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    lifespan: Lifespan[FastAPI] | None = None,
+) -> FastAPI:
+    """A FastAPI app whose every route needs the API key except ``GET /health``.
+
+    Closed by default: no OpenAPI/docs routes, no trailing-slash redirects, and the key
+    dependency is attached here rather than remembered route by route.
+    """
+    app = FastAPI(
+        title=title,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        redirect_slashes=False,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(health_router)
+    for router in (routes_router, *routers):
+        app.include_router(router, dependencies=[Depends(require_api_key)])
+    install_error_handlers(app)
+    # The last added is outermost: the access log also records the 413s of the size limit.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    return app
+
+
+def run_service(
+    create_app: Callable[[SettingsT], FastAPI], settings_class: type[SettingsT]
+) -> None:
+    """Entry point of ``python -m <svc>``: settings from the environment, then uvicorn."""
+    try:
+        settings = settings_class()
+    except ValidationError as exc:
+        sys.exit(describe_settings_error(exc))
+    uvicorn.run(
+        create_app(settings),
+        host=settings.bind_host,
+        port=settings.port,
+        log_config=LOG_CONFIG,
+        access_log=False,  # uvicorn's line has the query string; ours (common.logs) does not
+        server_header=False,
+    )

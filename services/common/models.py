@@ -1,0 +1,63 @@
+"""The body every POST route takes, with a fixed message for each way it can be wrong."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, field_validator
+
+from common.errors import (
+    BODY_NOT_OBJECT,
+    INVALID_JSON,
+    MISSING_TEXT,
+    TEXT_NOT_STRING,
+    UNSUPPORTED_MEDIA_TYPE,
+    ApiError,
+)
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class TextIn(BaseModel):
+    """``{"text": "..."}``; other fields are ignored."""
+
+    text: str
+
+    @field_validator("text")
+    @classmethod
+    def _replace_lone_surrogates(cls, text: str) -> str:
+        # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 response can carry.
+        # Replace each with U+FFFD, as Go's encoding/json (the original services) does.
+        return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+async def read_text_in(request: Request) -> TextIn:
+    """Parse the body as ``TextIn``: 415, 400 or 422 with a message saying what to fix."""
+    content_type = request.headers.get("content-type")
+    # No Content-Type at all is read as JSON (as FastAPI does); a different type is refused.
+    if content_type is not None and not _is_json(content_type):
+        raise ApiError(415, UNSUPPORTED_MEDIA_TYPE)
+    try:
+        body: Any = json.loads(await request.body())
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, deep nesting
+        raise ApiError(400, INVALID_JSON) from exc
+    if not isinstance(body, dict):
+        raise ApiError(422, BODY_NOT_OBJECT)
+    if "text" not in body:
+        raise ApiError(422, MISSING_TEXT)
+    if not isinstance(body["text"], str):
+        raise ApiError(422, TEXT_NOT_STRING)
+    return TextIn(text=body["text"])
+
+
+TextBody = Annotated[TextIn, Depends(read_text_in)]
