@@ -1,0 +1,1 @@
+"""rake-app: ``POST /keywords``, RAKE keyword extraction compatible with the original Go service."""
