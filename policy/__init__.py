@@ -1,0 +1,1 @@
+"""The CrossGuard policy pack: pure rules (`policy.rules`) and their CrossGuard wrappers."""

@@ -1,0 +1,107 @@
+"""CrossGuard wrappers around `policy.rules`: one mandatory policy per rule.
+
+Kept apart from `__main__.py` (which starts the policy server and never returns) so tests build
+the same policies and drive them with `ResourceValidationArgs`, as the CLI does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyProviderResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from policy.rules import (
+    ACCOUNT_RULES,
+    RESOURCE_RULES,
+    STACK_RULES,
+    AccountRule,
+    ResourceRule,
+    StackRule,
+    policy_description,
+    policy_name,
+)
+
+PACK_NAME: Final = "ecr-cross-account-guardrails"
+
+
+def provider_account_id(provider_props: Mapping[str, Any] | None) -> str | None:
+    """The one account an AWS provider's `allowedAccountIds` guard permits, else None.
+
+    Provider inputs reach CrossGuard either as a list or JSON-encoded (`'["111122223333"]'`).
+    """
+    allowed: Any = (provider_props or {}).get("allowedAccountIds")
+    if isinstance(allowed, str):
+        allowed = json.loads(allowed)
+    accounts = list(allowed or [])
+    return str(accounts[0]) if len(accounts) == 1 else None
+
+
+def _provider_props(provider: PolicyProviderResource | None) -> Mapping[str, Any] | None:
+    return provider.props if provider is not None else None
+
+
+def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
+    """A mandatory policy reporting each of the rule's violations on the resource."""
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        for message in rule(args.resource_type, args.props):
+            report_violation(message, None)
+
+    return ResourceValidationPolicy(
+        name=policy_name(rule),
+        description=policy_description(rule),
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
+def account_policy(rule: AccountRule) -> ResourceValidationPolicy:
+    """Like `resource_policy`, with the account of the resource's provider."""
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        account_id = provider_account_id(_provider_props(args.provider))
+        for message in rule(args.resource_type, args.props, account_id):
+            report_violation(message, None)
+
+    return ResourceValidationPolicy(
+        name=policy_name(rule),
+        description=policy_description(rule),
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
+def stack_policy(rule: StackRule) -> StackValidationPolicy:
+    """A mandatory policy over all of the stack's resources (relations between them)."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        resources = [(r.resource_type, r.props) for r in args.resources]
+        for message in rule(resources):
+            report_violation(message, None)
+
+    return StackValidationPolicy(
+        name=policy_name(rule),
+        description=policy_description(rule),
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
+def policies() -> list[Policy]:
+    """Every rule of `policy.rules` as a mandatory CrossGuard policy."""
+    return [
+        *(resource_policy(rule) for rule in RESOURCE_RULES),
+        *(account_policy(rule) for rule in ACCOUNT_RULES),
+        *(stack_policy(rule) for rule in STACK_RULES),
+    ]

@@ -1,0 +1,719 @@
+"""The guardrails every resource both stacks create must pass, as pure functions.
+
+Each resource rule is `rule(resource_type, props) -> [violation, ...]`: `props` are the resource's
+inputs as CrossGuard sees them (Pulumi's camelCase property names; policy documents and container
+definitions as JSON strings, or already-parsed dicts), and each violation says what is wrong and
+how to fix it. A rule returns `[]` for resource types it does not govern. The policy name is the
+function's name in kebab-case (`ecs_service_no_public_ip` -> `ecs-service-no-public-ip`) and its
+description is the docstring's first line; `policy/pack.py` wraps them for CrossGuard and
+tests/policy calls them directly.
+
+Decisions where AWS leaves room:
+- "The repository's own account" is the stack's: the AWS provider's `allowedAccountIds` guard (one
+  account). When it is unknown every principal is treated as a consumer (fail closed): same-account
+  access belongs in identity policies anyway (DESIGN §4).
+- The load balancer's security group is the one tagged `PUBLIC_INGRESS_TAG`; that tag on a group
+  (or on an `aws.vpc.SecurityGroupIngressRule`) is the only way to accept the internet, and only
+  on TCP 80/443. `aws.ec2.SecurityGroupRule` has no tags, so it never may.
+- "`*` action" means `*` or a whole service (`ecr:*`); prefixes such as `ecr:Describe*` are
+  allowed. `NotAction`/`NotResource`/`NotPrincipal` in an `Allow` grant "everything but", so they
+  count as the wildcard they stand for.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from components.iam import AUTH_TOKEN_ACTION, DESCRIBE_ACTIONS, PULL_ACTIONS
+
+Props = Mapping[str, Any]
+
+# Pulumi type tokens of the resources the rules govern.
+ECR_REPOSITORY: Final = "aws:ecr/repository:Repository"
+ECR_REPOSITORY_POLICY: Final = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+ECS_TASK_DEFINITION: Final = "aws:ecs/taskDefinition:TaskDefinition"
+ECS_SERVICE: Final = "aws:ecs/service:Service"
+SECURITY_GROUP: Final = "aws:ec2/securityGroup:SecurityGroup"
+SECURITY_GROUP_RULE: Final = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SECURITY_GROUP_INGRESS_RULE: Final = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
+LISTENER_TYPES: Final = frozenset({"aws:lb/listener:Listener", "aws:alb/listener:Listener"})
+IAM_POLICY: Final = "aws:iam/policy:Policy"
+IAM_ROLE: Final = "aws:iam/role:Role"
+# Inline policies: embedded in one principal, invisible in the account's list of policies.
+IAM_INLINE_POLICY_TYPES: Final = frozenset(
+    {
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/groupPolicy:GroupPolicy",
+        "aws:iam/userPolicy:UserPolicy",
+    }
+)
+IAM_ATTACHMENT_TYPES: Final = frozenset(
+    {
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "aws:iam/policyAttachment:PolicyAttachment",
+    }
+)
+
+# What principals of other accounts may do with a shared repository: pull by tag or digest, and
+# read metadata (`aws ecr describe-images --registry-id`). Never push, never delete.
+CONSUMER_ACTIONS: Final = tuple(sorted((*PULL_ACTIONS, *DESCRIBE_ACTIONS)))
+
+# Actions without resource-level permissions: the only ones that may (must) use Resource "*".
+# ecr:GetAuthorizationToken authorises `docker login` to the whole registry; the "Resource types"
+# column of the table at this URL is empty for it.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
+RESOURCELESS_ACTIONS: Final = (AUTH_TOKEN_ACTION,)
+
+# Administrator access, or IAM permissions management that lets a principal grant itself more
+# (attach or write policies, swap the default version, widen a trust policy, pass a role).
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
+ADMIN_ACTIONS: Final = (
+    "*",
+    "iam:*",
+    "iam:AttachGroupPolicy",
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:CreatePolicyVersion",
+    "iam:PassRole",
+    "iam:PutGroupPolicy",
+    "iam:PutRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:SetDefaultPolicyVersion",
+    "iam:UpdateAssumeRolePolicy",
+)
+# AWS managed policies that amount to administrator access.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_job-functions.html
+ADMIN_MANAGED_POLICIES: Final = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
+
+# Environment variable names that look like credentials (matched case-insensitively, anywhere).
+SECRET_LOOKING_NAME: Final = re.compile(r"KEY|SECRET|TOKEN|PASSWORD", re.IGNORECASE)
+IMAGE_DIGEST: Final = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+# The tag that marks the load balancer's security group: the one group that may accept the
+# internet, on TCP 80/443 only (see the module docstring).
+PUBLIC_INGRESS_TAG: Final = ("network-exposure", "internet-facing-load-balancer")
+OPEN_CIDRS: Final = frozenset({"0.0.0.0/0", "::/0"})
+WEB_PORTS: Final = frozenset({80, 443})
+TCP_PROTOCOLS: Final = frozenset({"tcp", "6"})
+
+# The values CloudWatch Logs accepts for a retention period (0 would mean "never expire").
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+LOG_RETENTION_DAYS: Final = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+_ACCOUNT_ID: Final = re.compile(r"\d{12}")
+_PRINCIPAL_ARN: Final = re.compile(r"arn:[a-z-]+:(?:iam|sts)::(?P<account>\d{12}):")
+_ORG_CONDITION_KEYS: Final = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
+
+
+class ResourceRule(Protocol):
+    """A rule on one resource's inputs."""
+
+    __name__: str
+
+    def __call__(self, resource_type: str, props: Props, /) -> list[str]: ...
+
+
+class AccountRule(Protocol):
+    """A rule that also needs the stack's own account ID (None when unknown)."""
+
+    __name__: str
+
+    def __call__(
+        self, resource_type: str, props: Props, /, account_id: str | None
+    ) -> list[str]: ...
+
+
+class StackRule(Protocol):
+    """A rule on relations between resources: `(resource_type, props)` of all of them."""
+
+    __name__: str
+
+    def __call__(self, resources: Iterable[tuple[str, Props]], /) -> list[str]: ...
+
+
+# --- ECR repositories and their policies -----------------------------------------------------
+
+
+def ecr_repo_immutable_tags(resource_type: str, props: Props) -> list[str]:
+    """ECR repositories have immutable tags, so a tag always names the image that was reviewed."""
+    if resource_type != ECR_REPOSITORY or props.get("imageTagMutability") == "IMMUTABLE":
+        return []
+    mutability = props.get("imageTagMutability") or "MUTABLE (the default)"
+    return [
+        f"repository tags are {mutability}: a push can silently replace the image behind a tag; "
+        'set image_tag_mutability="IMMUTABLE".'
+    ]
+
+
+def ecr_repo_scan_on_push(resource_type: str, props: Props) -> list[str]:
+    """ECR repositories scan every pushed image for known vulnerabilities."""
+    if resource_type != ECR_REPOSITORY:
+        return []
+    if (props.get("imageScanningConfiguration") or {}).get("scanOnPush") is True:
+        return []
+    return [
+        "repository does not scan images on push; set "
+        "image_scanning_configuration={'scan_on_push': True}."
+    ]
+
+
+def ecr_repo_policy_no_auth_token(resource_type: str, props: Props) -> list[str]:
+    """Repository policies never grant ecr:GetAuthorizationToken (registry-level: no effect)."""
+
+    def check(label: str, statement: Props) -> list[str]:
+        granting = [a for a in _allowed_actions(statement) if _covers(a, AUTH_TOKEN_ACTION)]
+        return [
+            f"{label}: allows {action}, which covers {AUTH_TOKEN_ACTION}: it is registry-level and "
+            "has no effect in a repository policy; grant it in the puller's identity policy on "
+            'Resource "*" and remove it here.'
+            for action in granting
+        ]
+
+    return _check_repository_policy(resource_type, props, check)
+
+
+def ecr_repo_policy_pull_only_for_consumers(
+    resource_type: str, props: Props, account_id: str | None
+) -> list[str]:
+    """Principals outside the repository's account may only pull and describe images."""
+    owner = f"account {account_id}" if account_id else "the repository's account"
+
+    def check(label: str, statement: Props) -> list[str]:
+        if statement.get("Effect") != "Allow":
+            return []
+        if "NotPrincipal" in statement:
+            return [
+                f"{label}: Allow with NotPrincipal grants every principal but the listed ones; "
+                "name the consumer accounts in Principal instead."
+            ]
+        outsiders = [p for p in _principals(statement) if _principal_account(p) != account_id]
+        if not outsiders:
+            return []
+        extra = [a for a in _allowed_actions(statement) if a.lower() not in _CONSUMER_LOWER]
+        if "NotAction" in statement:
+            extra.append("NotAction (every action but the listed ones)")
+        if not extra:
+            return []
+        return [
+            f"{label}: grants {', '.join(extra)} to {', '.join(outsiders)}, outside {owner}; "
+            f"other accounts may only pull and describe ({', '.join(CONSUMER_ACTIONS)}), so remove "
+            "the rest and grant same-account access with an identity policy."
+        ]
+
+    return _check_repository_policy(resource_type, props, check)
+
+
+def ecr_repo_policy_star_needs_org_condition(resource_type: str, props: Props) -> list[str]:
+    """Principal "*" in a repository policy is narrowed to one AWS Organization by a condition."""
+
+    def check(label: str, statement: Props) -> list[str]:
+        if statement.get("Effect") != "Allow" or "*" not in _principals(statement):
+            return []
+        if _condition_keys(statement) & _ORG_CONDITION_KEYS:
+            return []
+        return [
+            f'{label}: allows Principal "*" without an aws:PrincipalOrgID or '
+            "aws:PrincipalOrgPaths condition, so every AWS account could use it; add "
+            '{"StringEquals": {"aws:PrincipalOrgID": "o-..."}} or name the consumer accounts.'
+        ]
+
+    return _check_repository_policy(resource_type, props, check)
+
+
+def ecr_repo_policy_no_resource_element(resource_type: str, props: Props) -> list[str]:
+    """Repository policy statements have no Resource element (the repository is the resource)."""
+
+    def check(label: str, statement: Props) -> list[str]:
+        return [
+            f"{label}: has a {key} element; a repository policy always applies to its own "
+            f"repository, so remove {key}."
+            for key in ("Resource", "NotResource")
+            if key in statement
+        ]
+
+    return _check_repository_policy(resource_type, props, check)
+
+
+# --- ECS task definitions and services -------------------------------------------------------
+
+
+def ecs_task_no_secrets_in_environment(resource_type: str, props: Props) -> list[str]:
+    """Secret-looking names (KEY, SECRET, TOKEN, PASSWORD) are `secrets`, not `environment`."""
+
+    def check(label: str, container: Props) -> list[str]:
+        names = [str(v.get("name")) for v in _as_list(container.get("environment"))]
+        return [
+            f"{label}: sets {name} in `environment`, where anyone who can describe the task "
+            "definition reads it in plain text; inject it with `secrets` (valueFrom a Secrets "
+            "Manager or SSM ARN) instead."
+            for name in names
+            if SECRET_LOOKING_NAME.search(name)
+        ]
+
+    return _check_containers(resource_type, props, check)
+
+
+def ecs_task_images_pinned_by_digest(resource_type: str, props: Props) -> list[str]:
+    """Every container image is referenced by digest (`repo@sha256:...`), not by a tag."""
+
+    def check(label: str, container: Props) -> list[str]:
+        image = str(container.get("image"))
+        if IMAGE_DIGEST.search(image):
+            return []
+        return [
+            f"{label}: image '{image}' is not pinned by digest; reference it as "
+            "<repository>@sha256:<digest> so a deploy runs exactly the image that was reviewed."
+        ]
+
+    return _check_containers(resource_type, props, check)
+
+
+def ecs_task_containers_log(resource_type: str, props: Props) -> list[str]:
+    """Every container sends its output to a log driver (awslogs or another)."""
+
+    def check(label: str, container: Props) -> list[str]:
+        if (container.get("logConfiguration") or {}).get("logDriver"):
+            return []
+        return [
+            f"{label}: has no logConfiguration, so its output is lost; set logConfiguration "
+            '{"logDriver": "awslogs", "options": {"awslogs-group": ..., "awslogs-region": ..., '
+            '"awslogs-stream-prefix": ...}}.'
+        ]
+
+    return _check_containers(resource_type, props, check)
+
+
+def ecs_task_runtime_platform_set(resource_type: str, props: Props) -> list[str]:
+    """Task definitions pin the OS and CPU architecture the images were built for."""
+    if resource_type != ECS_TASK_DEFINITION:
+        return []
+    platform = props.get("runtimePlatform") or {}
+    missing = [k for k in ("operatingSystemFamily", "cpuArchitecture") if not platform.get(k)]
+    if not missing:
+        return []
+    return [
+        f"task definition runtimePlatform lacks {' and '.join(missing)}, so Fargate may pick a "
+        "platform the images were not built for; set runtime_platform={'operating_system_family': "
+        "'LINUX', 'cpu_architecture': 'X86_64'} (or ARM64) to match the image build."
+    ]
+
+
+def ecs_service_no_public_ip(resource_type: str, props: Props) -> list[str]:
+    """ECS tasks get no public IP; they sit in private subnets behind the load balancer."""
+    if resource_type != ECS_SERVICE:
+        return []
+    if (props.get("networkConfiguration") or {}).get("assignPublicIp") is not True:
+        return []
+    return [
+        "service assigns its tasks public IPs, exposing them past the load balancer; set "
+        "assign_public_ip=False and run the tasks in private subnets (egress through NAT)."
+    ]
+
+
+def ecs_service_circuit_breaker_rollback(resource_type: str, props: Props) -> list[str]:
+    """ECS services roll a failing deployment back automatically."""
+    if resource_type != ECS_SERVICE:
+        return []
+    breaker = props.get("deploymentCircuitBreaker") or {}
+    if breaker.get("enable") is True and breaker.get("rollback") is True:
+        return []
+    return [
+        "service has no deployment circuit breaker with rollback, so a broken image keeps "
+        "replacing healthy tasks; set deployment_circuit_breaker={'enable': True, "
+        "'rollback': True}."
+    ]
+
+
+# --- Security groups -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Ingress:
+    where: str
+    sources: list[str]
+    protocol: str
+    from_port: int | None
+    to_port: int | None
+    tags: Props
+
+
+def sg_no_open_ingress_except_alb_web(resource_type: str, props: Props) -> list[str]:
+    """No ingress from 0.0.0.0/0 or ::/0, except TCP 80/443 on the load balancer's group."""
+    messages = []
+    key, value = PUBLIC_INGRESS_TAG
+    for ingress in _ingresses(resource_type, props):
+        web_ok = (
+            ingress.tags.get(key) == value
+            and ingress.protocol.lower() in TCP_PROTOCOLS
+            and ingress.from_port == ingress.to_port
+            and ingress.from_port in WEB_PORTS
+        )
+        for source in ingress.sources:
+            if source in OPEN_CIDRS and not web_ok:
+                messages.append(
+                    f"{ingress.where} allows ingress from {source} on {_port_text(ingress)}; only "
+                    f"the load balancer's group (tagged {key}={value}) may accept the internet, "
+                    "and only on TCP 80/443: use the load balancer's security group as the source."
+                )
+    return messages
+
+
+# --- IAM -------------------------------------------------------------------------------------
+
+
+def iam_no_star_action(resource_type: str, props: Props) -> list[str]:
+    """IAM policies never allow `*` or a whole service (`ecr:*`)."""
+
+    def check(label: str, statement: Props) -> list[str]:
+        messages = [
+            f"{label}: allows {action}, every action of "
+            f"{'every service' if action == '*' else action.split(':')[0]}; list the exact "
+            "actions the principal needs."
+            for action in _allowed_actions(statement)
+            if action == "*" or action.endswith(":*")
+        ]
+        if statement.get("Effect") == "Allow" and "NotAction" in statement:
+            messages.append(
+                f"{label}: Allow with NotAction grants every action but the listed ones; "
+                "list the allowed actions in Action instead."
+            )
+        return messages
+
+    return _check_statements(_iam_documents(resource_type, props), check)
+
+
+def iam_star_resource_only_for_resourceless_actions(resource_type: str, props: Props) -> list[str]:
+    """Resource "*" is used only by actions that have no resource-level permissions."""
+    allowed = {a.lower() for a in RESOURCELESS_ACTIONS}
+
+    def check(label: str, statement: Props) -> list[str]:
+        if statement.get("Effect") != "Allow":
+            return []
+        if "NotResource" in statement:
+            return [
+                f"{label}: Allow with NotResource grants every resource but the listed ones; "
+                "name the resource ARNs in Resource instead."
+            ]
+        if "*" not in _as_list(statement.get("Resource")):
+            return []
+        extra = [a for a in _allowed_actions(statement) if a.lower() not in allowed]
+        if not extra:
+            return []
+        return [
+            f'{label}: allows {", ".join(extra)} on Resource "*"; name the exact resource ARNs. '
+            f"Only actions without resource-level permissions ({', '.join(RESOURCELESS_ACTIONS)}) "
+            'may use "*": put them in a statement of their own.'
+        ]
+
+    return _check_statements(_iam_documents(resource_type, props), check)
+
+
+def iam_no_inline_admin(resource_type: str, props: Props) -> list[str]:
+    """Inline policies grant neither administrator access nor IAM permissions management."""
+
+    def check(label: str, statement: Props) -> list[str]:
+        messages = []
+        for action in _allowed_actions(statement):
+            covered = [admin for admin in ADMIN_ACTIONS if _covers(action, admin)]
+            if covered:
+                messages.append(
+                    f"{label}: allows {action}, which grants administrator or "
+                    f"permission-management access ({', '.join(covered)}); grant only the "
+                    "actions the principal needs (in a reviewed managed policy if it must manage "
+                    "IAM)."
+                )
+        return messages
+
+    if resource_type not in IAM_INLINE_POLICY_TYPES and resource_type != IAM_ROLE:
+        return []
+    return _check_statements(_iam_documents(resource_type, props), check)
+
+
+def iam_no_admin_managed_policy(resource_type: str, props: Props) -> list[str]:
+    """No principal gets an AWS managed administrator policy attached."""
+    if resource_type in IAM_ATTACHMENT_TYPES:
+        arns = _as_list(props.get("policyArn"))
+    elif resource_type == IAM_ROLE:
+        arns = _as_list(props.get("managedPolicyArns"))
+    else:
+        return []
+    return [
+        f"attaches {arn}, which amounts to administrator access; attach a policy that allows "
+        "only the actions the principal needs."
+        for arn in arns
+        if str(arn).rsplit("/", 1)[-1] in ADMIN_MANAGED_POLICIES and ":iam::aws:policy/" in arn
+    ]
+
+
+# --- Logs and load balancers -----------------------------------------------------------------
+
+
+def log_group_has_retention(resource_type: str, props: Props) -> list[str]:
+    """Log groups expire their events after a retention period CloudWatch accepts."""
+    if resource_type != LOG_GROUP:
+        return []
+    days = props.get("retentionInDays")
+    if days in LOG_RETENTION_DAYS:
+        return []
+    if not days:
+        return [
+            "log group keeps its events forever (no retentionInDays); set retention_in_days, "
+            "e.g. 30."
+        ]
+    return [
+        f"log group retentionInDays {days} is not a value CloudWatch accepts; use one of "
+        f"{', '.join(map(str, LOG_RETENTION_DAYS))}."
+    ]
+
+
+def alb_http_redirects_when_https(resources: Iterable[tuple[str, Props]]) -> list[str]:
+    """When a stack has an HTTPS listener, its HTTP listeners only redirect to HTTPS."""
+    listeners = [props for kind, props in resources if kind in LISTENER_TYPES]
+    if not any(listener.get("protocol") == "HTTPS" for listener in listeners):
+        return []
+    messages = []
+    for listener in listeners:
+        # An ALB listener without a protocol is HTTP.
+        if (listener.get("protocol") or "HTTP") != "HTTP":
+            continue
+        actions = _as_list(listener.get("defaultActions"))
+        redirects = [
+            action.get("type") == "redirect"
+            and (action.get("redirect") or {}).get("protocol") == "HTTPS"
+            for action in actions
+        ]
+        if not actions or not all(redirects):
+            messages.append(
+                f"HTTP listener on port {listener.get('port')} serves plain HTTP although the "
+                "load balancer has an HTTPS listener; make its default action a redirect "
+                "(protocol HTTPS, port 443, status HTTP_301)."
+            )
+    return messages
+
+
+# --- Registry --------------------------------------------------------------------------------
+
+RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
+    ecr_repo_policy_no_auth_token,
+    ecr_repo_policy_star_needs_org_condition,
+    ecr_repo_policy_no_resource_element,
+    ecr_repo_immutable_tags,
+    ecr_repo_scan_on_push,
+    ecs_task_no_secrets_in_environment,
+    ecs_task_images_pinned_by_digest,
+    ecs_task_containers_log,
+    ecs_task_runtime_platform_set,
+    ecs_service_no_public_ip,
+    ecs_service_circuit_breaker_rollback,
+    sg_no_open_ingress_except_alb_web,
+    iam_no_star_action,
+    iam_star_resource_only_for_resourceless_actions,
+    iam_no_inline_admin,
+    iam_no_admin_managed_policy,
+    log_group_has_retention,
+)
+ACCOUNT_RULES: Final[tuple[AccountRule, ...]] = (ecr_repo_policy_pull_only_for_consumers,)
+STACK_RULES: Final[tuple[StackRule, ...]] = (alb_http_redirects_when_https,)
+
+
+def policy_name(rule: ResourceRule | AccountRule | StackRule) -> str:
+    """The CrossGuard policy name of a rule: its function name in kebab-case."""
+    return rule.__name__.replace("_", "-")
+
+
+def policy_description(rule: ResourceRule | AccountRule | StackRule) -> str:
+    """The CrossGuard description of a rule: the first line of its docstring."""
+    return (rule.__doc__ or "").strip().splitlines()[0]
+
+
+def resource_violations(
+    resource_type: str, props: Props, *, account_id: str | None
+) -> dict[str, list[str]]:
+    """Every resource rule's violations for one resource, by policy name (empty ones left out)."""
+    found = {policy_name(rule): rule(resource_type, props) for rule in RESOURCE_RULES}
+    found |= {policy_name(rule): rule(resource_type, props, account_id) for rule in ACCOUNT_RULES}
+    return {name: messages for name, messages in found.items() if messages}
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+_CONSUMER_LOWER: Final = frozenset(a.lower() for a in CONSUMER_ACTIONS)
+
+StatementCheck = Callable[[str, Props], list[str]]
+
+
+def _as_list(value: Any) -> list[Any]:
+    # IAM JSON allows a single value where a list is expected ("Action": "ecr:BatchGetImage").
+    if value is None:
+        return []
+    if isinstance(value, str | Mapping):
+        return [value]
+    return list(value)
+
+
+def _load_json(value: Any, what: str) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{what} is not valid JSON ({error}); pass json.dumps(...)") from None
+
+
+def policy_statements(document: Any) -> list[Props]:
+    """The statements of a policy document given as a JSON string or a dict."""
+    parsed = _load_json(document, "the policy")
+    if not isinstance(parsed, Mapping) or "Statement" not in parsed:
+        raise ValueError("the policy is not a document with a Statement; pass {'Statement': [...]}")
+    statements = _as_list(parsed["Statement"])
+    if not all(isinstance(s, Mapping) for s in statements):
+        raise ValueError("the policy has a statement that is not an object; fix the document")
+    return statements
+
+
+def _check_statements(documents: Iterable[tuple[str, Any]], check: StatementCheck) -> list[str]:
+    messages = []
+    for where, document in documents:
+        try:
+            statements = policy_statements(document)
+        except ValueError as error:
+            messages.append(f"{where}: {error}.")
+            continue
+        for index, statement in enumerate(statements, start=1):
+            sid = statement.get("Sid")
+            label = f"{where} statement '{sid}'" if sid else f"{where} statement {index}"
+            messages.extend(check(label, statement))
+    return messages
+
+
+def _check_repository_policy(resource_type: str, props: Props, check: StatementCheck) -> list[str]:
+    if resource_type != ECR_REPOSITORY_POLICY:
+        return []
+    return _check_statements([("repository policy", props.get("policy"))], check)
+
+
+def _iam_documents(resource_type: str, props: Props) -> list[tuple[str, Any]]:
+    if resource_type == IAM_POLICY:
+        return [("policy", props.get("policy"))]
+    if resource_type in IAM_INLINE_POLICY_TYPES:
+        return [("inline policy", props.get("policy"))]
+    if resource_type == IAM_ROLE:
+        return [
+            (f"inline policy '{inline.get('name')}'", inline.get("policy"))
+            for inline in _as_list(props.get("inlinePolicies"))
+            if inline.get("policy") is not None
+        ]
+    return []
+
+
+def _allowed_actions(statement: Props) -> list[str]:
+    if statement.get("Effect") != "Allow":
+        return []
+    return [str(action) for action in _as_list(statement.get("Action"))]
+
+
+def _covers(pattern: str, action: str) -> bool:
+    # IAM action names are case-insensitive; `*` and `?` are the only wildcards.
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def _principals(statement: Props) -> list[str]:
+    principal = statement.get("Principal")
+    if principal is None:
+        return []
+    if isinstance(principal, str):
+        return [principal]
+    # {"AWS": "*"} yields "*", the same as Principal "*".
+    return [str(v) for kind in principal for v in _as_list(principal[kind])]
+
+
+def _principal_account(principal: str) -> str | None:
+    if _ACCOUNT_ID.fullmatch(principal):
+        return principal
+    match = _PRINCIPAL_ARN.match(principal)
+    return match.group("account") if match else None
+
+
+def _condition_keys(statement: Props) -> set[str]:
+    condition = statement.get("Condition") or {}
+    return {str(key).lower() for operator in condition.values() for key in operator}
+
+
+def _check_containers(
+    resource_type: str, props: Props, check: Callable[[str, Props], list[str]]
+) -> list[str]:
+    if resource_type != ECS_TASK_DEFINITION:
+        return []
+    try:
+        containers = _as_list(_load_json(props.get("containerDefinitions"), "containerDefinitions"))
+    except ValueError as error:
+        return [f"task definition: {error}."]
+    return [
+        message
+        for container in containers
+        for message in check(f"container '{container.get('name')}'", container)
+    ]
+
+
+def _ingresses(resource_type: str, props: Props) -> list[_Ingress]:
+    if resource_type not in (SECURITY_GROUP, SECURITY_GROUP_INGRESS_RULE, SECURITY_GROUP_RULE):
+        return []
+    tags = props.get("tags") or {}
+    if resource_type == SECURITY_GROUP:
+        return [
+            _Ingress(
+                where="security group",
+                sources=[*_as_list(rule.get("cidrBlocks")), *_as_list(rule.get("ipv6CidrBlocks"))],
+                protocol=str(rule.get("protocol")),
+                from_port=rule.get("fromPort"),
+                to_port=rule.get("toPort"),
+                tags=tags,
+            )
+            for rule in _as_list(props.get("ingress"))
+        ]
+    if resource_type == SECURITY_GROUP_INGRESS_RULE:
+        sources = [props.get("cidrIpv4"), props.get("cidrIpv6")]
+        return [
+            _Ingress(
+                where="ingress rule",
+                sources=[s for s in sources if s],
+                protocol=str(props.get("ipProtocol")),
+                from_port=props.get("fromPort"),
+                to_port=props.get("toPort"),
+                tags=tags,
+            )
+        ]
+    if resource_type == SECURITY_GROUP_RULE and props.get("type") == "ingress":
+        return [
+            _Ingress(
+                where="security group rule (no tags possible)",
+                sources=[
+                    *_as_list(props.get("cidrBlocks")),
+                    *_as_list(props.get("ipv6CidrBlocks")),
+                ],
+                protocol=str(props.get("protocol")),
+                from_port=props.get("fromPort"),
+                to_port=props.get("toPort"),
+                tags={},
+            )
+        ]
+    return []
+
+
+def _port_text(ingress: _Ingress) -> str:
+    if ingress.protocol in ("-1", "all"):
+        return "all protocols and ports"
+    if ingress.from_port == ingress.to_port:
+        return f"{ingress.protocol} {ingress.from_port}"
+    return f"{ingress.protocol} {ingress.from_port}-{ingress.to_port}"
