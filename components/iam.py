@@ -7,6 +7,7 @@ AWS spelling (`Sid`, `Action`, ...) appears only in these JSON leaves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -110,3 +111,59 @@ def repository_pull_policy(
             }
         )
     return policy_document(statements) if statements else None
+
+
+def merged_policy_document(statement_groups: Iterable[Iterable[PolicyStatement]]) -> PolicyDocument:
+    """One policy from several grants' statements, each distinct statement once, in order.
+
+    Every grant carries the same `EcrLogin` statement; IAM rejects duplicate `Sid`s, so it (and
+    any other repeat) is kept only the first time it appears.
+    """
+    statements: list[PolicyStatement] = []
+    for group in statement_groups:
+        statements.extend(s for s in group if s not in statements)
+    return policy_document(statements)
+
+
+def statement_id(*words: str) -> str:
+    """An IAM `Sid` (alphanumeric only) from words such as a verb and a repository name.
+
+    `statement_id("Pull", "vendor/rake-app")` -> `"PullVendorRakeApp"`.
+    """
+    parts = (p for w in words for p in re.split(r"[^A-Za-z0-9]+", w) if p)
+    return "".join(p[:1].upper() + p[1:] for p in parts)
+
+
+def lifecycle_policy(*, keep_release_images: int) -> PolicyDocument:
+    """The ECR lifecycle policy of every repository: no untagged leftovers, the last N releases.
+
+    Rules are evaluated by ascending `rulePriority`; neither uses `tagStatus: any` (which must have
+    the highest priority number). Tagged rules need a tag filter, so `["*"]` selects every tag.
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html
+    """
+    return {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": "Expire untagged images one day after they were pushed.",
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": 1,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "description": f"Keep the newest {keep_release_images} tagged release images.",
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPatternList": ["*"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": keep_release_images,
+                },
+                "action": {"type": "expire"},
+            },
+        ]
+    }

@@ -207,6 +207,11 @@ class Settings:
         raise KeyError(name)
 
 
+def format_problem(key: str, expected: str, value: object) -> str:
+    """The one error line: `<key>: expected <expectation>, got <repr(value)>.`"""
+    return ERROR_FORMAT.format(key=key, expected=expected, got=repr(value))
+
+
 class _Problems:
     """Collects every problem of a config, each naming the key as the user typed it."""
 
@@ -218,9 +223,10 @@ class _Problems:
         return path if ":" in path else f"{self.project}:{path}"
 
     def bad(self, path: str, expected: str, value: object) -> None:
-        self.got(path, expected, repr(value))
+        self.lines.append(format_problem(self.key(path), expected, value))
 
     def got(self, path: str, expected: str, got: str) -> None:
+        """A problem whose value is described, not shown (a secret, or a missing counterpart)."""
         self.lines.append(ERROR_FORMAT.format(key=self.key(path), expected=expected, got=got))
 
     def missing(self, path: str, how: str) -> None:
@@ -751,3 +757,11 @@ def load_settings(project: str | None = None) -> Settings:
         api_key_is_secret=runtime_config.is_config_secret(f"{project}:apiKey"),
         project=project,
     )
+
+
+def repository_output(repository_name: str, attribute: str) -> str:
+    """The stack output a repository's attribute is exported under (and read by the customer).
+
+    `repository_output("rake-app", "image_uri")` -> `"rake_app_image_uri"`.
+    """
+    return re.sub(r"[^a-z0-9]+", "_", repository_name) + f"_{attribute}"

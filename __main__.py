@@ -1,0 +1,49 @@
+"""The whole program: settings -> components -> exports. What a stack builds is in its config."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.dev_user_group import DevUserGroup, DevUserGroupArgs
+from components.provider import stack_providers
+from components.settings import load_settings, repository_output
+from components.shared_repo import SharedRepo, SharedRepoArgs
+
+settings = load_settings()
+providers = stack_providers(settings)
+
+repos = {
+    repo.name: SharedRepo(
+        repo.name,
+        SharedRepoArgs.from_settings(repo, settings, providers.registry),
+        opts=providers.opts(),
+    )
+    for repo in settings.repositories
+}
+developers = DevUserGroup(
+    "developers",
+    DevUserGroupArgs(
+        group_name=settings.developers.group,
+        repositories=list(repos.values()),
+        user_names=settings.developers.users,
+        create_access_keys=settings.create_access_keys,
+    ),
+    opts=providers.opts(),
+)
+
+# ---- The app (customer stacks: config `app`) ---------------------------------------------------
+# The vendor image (StackReference to `vendorStack`, or `vendorImage` + `vendorRepositoryArn`)
+# and FargateApp go here; stacks without `app` (settings.app is None) build no app.
+
+# ---- Exports: flat, snake_case; the customer reads `<repo>_image_uri` and `_repository_arn` ----
+pulumi.export("account_id", settings.account_id)
+pulumi.export("region", settings.region)
+for name, repo in repos.items():
+    pulumi.export(repository_output(name, "repository_url"), repo.repository_url)
+    pulumi.export(repository_output(name, "repository_arn"), repo.repository_arn)
+    pulumi.export(repository_output(name, "image_uri"), repo.image_uri)
+pulumi.export("developer_group_name", developers.group_name)
+pulumi.export("developer_passwords", developers.passwords)
+if settings.create_access_keys:
+    pulumi.export("developer_access_key_ids", developers.access_key_ids)
+    pulumi.export("developer_secret_access_keys", developers.secret_access_keys)

@@ -1,0 +1,89 @@
+"""The stack's explicit AWS and Docker providers, built from its settings.
+
+Pulumi.yaml disables the default providers, so a resource created without these fails at once
+instead of deploying with whatever credentials happen to be ambient. Components receive
+`Providers.opts()` (`ResourceOptions(providers=...)`) and their children inherit both providers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker as docker
+
+from components.settings import Settings
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistryLogin:
+    """Credentials for `docker push` to this stack's ECR registry (password always secret)."""
+
+    server: pulumi.Output[str]
+    username: pulumi.Output[str]
+    password: pulumi.Output[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Providers:
+    """The stack's providers and the registry login the Docker provider and images share."""
+
+    aws: aws.Provider
+    docker: docker.Provider
+    registry: RegistryLogin
+
+    def opts(self) -> pulumi.ResourceOptions:
+        """Options for a component: its children inherit both providers."""
+        return pulumi.ResourceOptions(providers=[self.aws, self.docker])
+
+
+def aws_provider(settings: Settings, name: str = "aws") -> aws.Provider:
+    """An AWS provider that refuses any account but the stack's and tags everything it creates."""
+    assume_role = settings.assume_role
+    return aws.Provider(
+        name,
+        region=settings.region,
+        allowed_account_ids=[settings.account_id],
+        assume_roles=[
+            aws.ProviderAssumeRoleArgs(
+                role_arn=assume_role.role_arn,
+                session_name=assume_role.session_name,
+                external_id=assume_role.external_id,
+            )
+        ]
+        if assume_role
+        else None,
+        default_tags=aws.ProviderDefaultTagsArgs(
+            tags={"project": pulumi.get_project(), "stack": pulumi.get_stack()}
+        ),
+    )
+
+
+def registry_login(settings: Settings, provider: aws.Provider) -> RegistryLogin:
+    """A short-lived ECR login (12 h token) for the stack's own registry."""
+    token = aws.ecr.get_authorization_token_output(
+        registry_id=settings.account_id,
+        opts=pulumi.InvokeOutputOptions(provider=provider),
+    )
+    return RegistryLogin(
+        # "https://<account>.dkr.ecr.<region>.amazonaws.com" -> the registry host docker expects.
+        server=token.proxy_endpoint.apply(lambda url: url.removeprefix("https://")),
+        username=token.user_name,
+        password=pulumi.Output.secret(token.password),
+    )
+
+
+def stack_providers(settings: Settings) -> Providers:
+    """The AWS provider, the ECR login, and a Docker provider authenticated to that registry."""
+    aws_ = aws_provider(settings)
+    login = registry_login(settings, aws_)
+    docker_ = docker.Provider(
+        "docker",
+        registry_auth=[
+            docker.ProviderRegistryAuthArgs(
+                address=login.server, username=login.username, password=login.password
+            )
+        ],
+    )
+    return Providers(aws=aws_, docker=docker_, registry=login)

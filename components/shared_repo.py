@@ -1,0 +1,274 @@
+"""SharedRepo: one ECR repository, its image, and who may pull it; RepoRef: someone else's repo.
+
+Access is handed out only through the grant methods: `grant_pull()`, `grant_push()` and
+`grant_pull_push()` return the identity-policy statements a grantee attaches to its own role or
+group. The resource-policy half (consumer accounts and/or an organization, pull only) is fixed by
+`SharedRepoArgs` when the repository is created.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker as docker
+
+from components.iam import (
+    DESCRIBE_ACTIONS,
+    PULL_ACTIONS,
+    PUSH_ACTIONS,
+    PolicyStatement,
+    allow,
+    auth_token_statement,
+    lifecycle_policy,
+    repository_pull_policy,
+    statement_id,
+)
+from components.provider import RegistryLogin
+from components.settings import (
+    ACCOUNT_ID,
+    DEFAULT_KEEP_RELEASE_IMAGES,
+    ECR_REPOSITORY_ARN,
+    ORG_ID,
+    REPOSITORY_NAME,
+    RepositorySettings,
+    Settings,
+    format_problem,
+)
+
+TYPE = "ecr-cross-account:components:SharedRepo"
+
+# The image platform; the Fargate task's runtimePlatform (LINUX/X86_64) must match it.
+IMAGE_PLATFORM = "linux/amd64"
+
+# A repository encrypted with a customer-managed key also needs the key for every image layer.
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html
+KMS_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
+
+
+class Grants:
+    """The grant methods shared by a repository of this stack and a reference to another's.
+
+    Subclasses set `repository_arn` and `kms_key_arn`. Each grant returns the statements to put in
+    the grantee's identity policy, for example `grant_pull()` on rake-app resolves to
+    `[{"Sid": "EcrLogin", ..., "Resource": "*"},
+    {"Sid": "PullRakeApp", "Effect": "Allow", "Action": [the three pull actions],
+    "Resource": ["arn:aws:ecr:us-east-2:111122223333:repository/rake-app"]}]`;
+    merge several grants with `components.iam.merged_policy_document`.
+    """
+
+    repository_arn: pulumi.Output[str]
+    kms_key_arn: pulumi.Input[str] | None
+
+    def grant_pull(self) -> pulumi.Output[list[PolicyStatement]]:
+        """Statements that let the grantee pull this repository's images."""
+        return self._grant("Pull", PULL_ACTIONS)
+
+    def grant_push(self) -> pulumi.Output[list[PolicyStatement]]:
+        """Statements that let the grantee push images (push needs the layer-check action too)."""
+        return self._grant("Push", ("ecr:BatchCheckLayerAvailability", *PUSH_ACTIONS))
+
+    def grant_pull_push(self) -> pulumi.Output[list[PolicyStatement]]:
+        """Statements for a developer: pull, push and describe this repository."""
+        return self._grant("PullPush", (*PULL_ACTIONS, *PUSH_ACTIONS, *DESCRIBE_ACTIONS))
+
+    def _grant(self, verb: str, actions: Sequence[str]) -> pulumi.Output[list[PolicyStatement]]:
+        def statements(arn: str, kms_key_arn: str | None) -> list[PolicyStatement]:
+            name = arn.split(":repository/", 1)[-1]
+            # `docker login` needs ecr:GetAuthorizationToken, which is registry-level and has no
+            # resource-level permissions: it is only ever granted here, on "*", never in a
+            # repository policy (where it has no effect).
+            result = [auth_token_statement(), allow(actions, [arn], sid=statement_id(verb, name))]
+            if kms_key_arn:
+                result.append(allow(KMS_ACTIONS, [kms_key_arn], sid=statement_id("Kms", name)))
+            return result
+
+        return pulumi.Output.all(self.repository_arn, self.kms_key_arn).apply(
+            lambda values: statements(values[0], values[1])
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepoRef(Grants):
+    """A repository owned by another stack or account, known only by its ARN.
+
+    Grants yield only the identity half: the owner's repository policy must already allow this
+    account (the vendor's `pullAccounts` / `pullOrgId`).
+    """
+
+    repository_arn: pulumi.Output[str]
+    # Default: the repository uses AES256 (no key to grant).
+    kms_key_arn: pulumi.Input[str] | None = None
+
+    @classmethod
+    def from_arn(
+        cls, arn: pulumi.Input[str], *, kms_key_arn: pulumi.Input[str] | None = None
+    ) -> RepoRef:
+        """Refer to `arn:aws:ecr:<region>:<account>:repository/<name>`."""
+        if isinstance(arn, str) and not ECR_REPOSITORY_ARN.fullmatch(arn):
+            raise ValueError(format_problem("RepoRef.from_arn(arn)", "an ECR repository ARN", arn))
+        return cls(repository_arn=pulumi.Output.from_input(arn), kms_key_arn=kms_key_arn)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharedRepoArgs:
+    """What SharedRepo builds: the repository, its image, and its consumers."""
+
+    # ECR repository name, e.g. "rake-app".
+    repository_name: str
+    # Dockerfile directory relative to the project, e.g. "services/rake_app"; its parent is the
+    # build context so the image can copy shared code (services/common).
+    source: str
+    # The release tag pushed (tags are immutable: a new image needs a new tag).
+    image_tag: str
+    # Login for `docker push` to this stack's registry.
+    registry: RegistryLogin
+    # Default: no consumer account (a private repository).
+    pull_accounts: Sequence[str] = ()
+    # Default: no organization-wide pull.
+    pull_org_id: str | None = None
+    # Default: AES256 with an AWS-owned key.
+    kms_key_arn: str | None = None
+    # Default: keep the newest 10 tagged images.
+    keep_release_images: int = DEFAULT_KEEP_RELEASE_IMAGES
+    # Default: `pulumi destroy` refuses to delete a repository that still holds images.
+    force_delete: bool = False
+
+    @classmethod
+    def from_settings(
+        cls, repository: RepositorySettings, settings: Settings, registry: RegistryLogin
+    ) -> SharedRepoArgs:
+        """The args of one configured repository."""
+        return cls(
+            repository_name=repository.name,
+            source=repository.source,
+            image_tag=settings.image_tag,
+            registry=registry,
+            pull_accounts=repository.pull_accounts,
+            pull_org_id=repository.pull_org_id,
+            kms_key_arn=repository.kms_key_arn,
+            keep_release_images=settings.keep_release_images,
+            force_delete=settings.force_delete,
+        )
+
+
+def _validate(args: SharedRepoArgs) -> None:
+    problems = [
+        format_problem(f"SharedRepoArgs.pull_accounts[{i}]", "a 12-digit AWS account ID", a)
+        for i, a in enumerate(args.pull_accounts)
+        if not ACCOUNT_ID.fullmatch(a)
+    ]
+    if not REPOSITORY_NAME.fullmatch(args.repository_name):
+        problems.append(
+            format_problem(
+                "SharedRepoArgs.repository_name", "an ECR repository name", args.repository_name
+            )
+        )
+    if args.pull_org_id is not None and not ORG_ID.fullmatch(args.pull_org_id):
+        problems.append(
+            format_problem(
+                "SharedRepoArgs.pull_org_id", "an AWS Organizations ID", args.pull_org_id
+            )
+        )
+    if args.keep_release_images < 1:
+        problems.append(
+            format_problem(
+                "SharedRepoArgs.keep_release_images", "at least 1", args.keep_release_images
+            )
+        )
+    if len(PurePosixPath(args.source).parts) < 2:
+        problems.append(
+            format_problem("SharedRepoArgs.source", "a directory below the context", args.source)
+        )
+    if problems:
+        raise ValueError("\n".join(problems))
+
+
+class SharedRepo(pulumi.ComponentResource, Grants):
+    """An ECR repository with its pushed image; consumer accounts may pull and nothing else."""
+
+    repository: aws.ecr.Repository
+    lifecycle: aws.ecr.LifecyclePolicy
+    policy: aws.ecr.RepositoryPolicy | None
+    image: docker.Image
+    repository_url: pulumi.Output[str]
+    registry_id: pulumi.Output[str]
+    # The pushed image pinned by digest: <repository_url>@sha256:<64 hex>.
+    image_uri: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: SharedRepoArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        _validate(args)
+        child = pulumi.ResourceOptions(parent=self)
+        self.kms_key_arn = args.kms_key_arn
+        self.repository = aws.ecr.Repository(
+            f"{name}-repo",
+            name=args.repository_name,
+            # A tag names one image forever: consumers pin digests, releases never move.
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                scan_on_push=True
+            ),
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(
+                    encryption_type="KMS", kms_key=args.kms_key_arn
+                )
+                if args.kms_key_arn
+                else aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")
+            ],
+            force_delete=args.force_delete,
+            opts=child,
+        )
+        self.repository_arn = self.repository.arn
+        self.repository_url = self.repository.repository_url
+        self.registry_id = self.repository.registry_id
+        self.lifecycle = aws.ecr.LifecyclePolicy(
+            f"{name}-lifecycle",
+            repository=self.repository.name,
+            policy=json.dumps(lifecycle_policy(keep_release_images=args.keep_release_images)),
+            opts=child,
+        )
+        pull_policy = repository_pull_policy(
+            pull_accounts=args.pull_accounts, pull_org_id=args.pull_org_id
+        )
+        self.policy = (
+            aws.ecr.RepositoryPolicy(
+                f"{name}-policy",
+                repository=self.repository.name,
+                policy=json.dumps(pull_policy),
+                opts=child,
+            )
+            if pull_policy
+            else None
+        )
+        source = PurePosixPath(args.source)
+        self.image = docker.Image(
+            f"{name}-image",
+            image_name=pulumi.Output.concat(self.repository_url, ":", args.image_tag),
+            build=docker.DockerBuildArgs(
+                context=str(source.parent),
+                dockerfile=str(source / "Dockerfile"),
+                platform=IMAGE_PLATFORM,
+            ),
+            registry=docker.RegistryArgs(
+                server=args.registry.server,
+                username=args.registry.username,
+                password=args.registry.password,
+            ),
+            opts=child,
+        )
+        self.image_uri = self.image.repo_digest
+        self.register_outputs(
+            {
+                "repository_url": self.repository_url,
+                "repository_arn": self.repository_arn,
+                "registry_id": self.registry_id,
+                "image_uri": self.image_uri,
+            }
+        )

@@ -1,0 +1,390 @@
+"""Run the real `__main__.py` under Pulumi mocks and record everything it asks for.
+
+    run = run_stack("vendor")                      # Pulumi.yaml defaults + Pulumi.vendor.yaml
+    repo = only(run.resources, "aws:ecr/repository:Repository")
+    assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert run.exports["rake_app_image_uri"] == "111122223333.dkr.ecr...@sha256:..."
+
+`run_stack(stack, overrides=..., remove=..., vendor_outputs=..., api_key=...)` changes the config
+per test (keys without the project prefix, values as YAML would give them; `aws:region` keeps its
+namespace). The customer's `vendorStack` StackReference resolves to `vendor_outputs` (default:
+`VENDOR_OUTPUTS`, what the vendor stack file exports). Every run starts from fresh Pulumi runtime
+state, so vendor and customer runs can share a session. A config error surfaces as the program's
+own `ValueError`.
+
+Fake resource outputs are realistic where a test or the program reads them: ECR URLs and ARNs are
+computed from the stack's account, region and repository name; a docker Image's `repoDigest` is
+`<repository url>@sha256:<64 hex>` (stable per image name); IAM ARNs carry the account. Types not
+listed in `FAKE_OUTPUTS` echo their inputs plus an `arn`, so a component can add resources without
+touching this file; add an entry when a test needs a computed attribute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "ecr-cross-account"
+MAIN = ROOT / "__main__.py"
+
+# What the vendor stack file exports, as the customer's StackReference sees it.
+VENDOR_ACCOUNT = "111122223333"
+VENDOR_REGION = "us-east-2"
+VENDOR_REPOSITORY_URL = f"{VENDOR_ACCOUNT}.dkr.ecr.{VENDOR_REGION}.amazonaws.com/rake-app"
+VENDOR_IMAGE_URI = f"{VENDOR_REPOSITORY_URL}@sha256:{'ab' * 32}"
+VENDOR_OUTPUTS: Mapping[str, Any] = {
+    "account_id": VENDOR_ACCOUNT,
+    "region": VENDOR_REGION,
+    "rake_app_repository_url": VENDOR_REPOSITORY_URL,
+    "rake_app_repository_arn": f"arn:aws:ecr:{VENDOR_REGION}:{VENDOR_ACCOUNT}:repository/rake-app",
+    "rake_app_image_uri": VENDOR_IMAGE_URI,
+}
+# The customer's secret `apiKey` in tests (never a real key).
+TEST_API_KEY = "test-api-key-not-a-secret"
+
+# Remote (multi-language) components: the engine would construct them in their own plugin; under
+# mocks they are one recorded resource with the outputs below.
+REMOTE_TYPES = frozenset({"awsx:ec2:Vpc"})
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One registration the program made, as the engine would have seen it."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    # Provider reference "<provider urn>::<id>", or "" for the default provider.
+    provider: str
+    custom: bool
+    remote: bool
+    # True for reads such as StackReference (ReadResource), False for registrations.
+    read: bool
+    urn: str
+    parent: str
+
+    @property
+    def provider_urn(self) -> str:
+        return self.provider.split("::")[0] if self.provider else ""
+
+
+@dataclass
+class StackRun:
+    """The outcome of one program run: resources, invokes, exports (values and secrecy)."""
+
+    stack: str
+    config: dict[str, Any]
+    resources: list[Resource] = field(default_factory=list)
+    # (token, args, provider reference) of every data-source invoke.
+    calls: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+    exports: dict[str, Any] = field(default_factory=dict)
+    secret_exports: set[str] = field(default_factory=set)
+
+    def by_urn(self, urn: str) -> Resource:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+def all_of(resources: list[Resource], type_token: str) -> list[Resource]:
+    """Every recorded resource of one type, in registration order."""
+    return [r for r in resources if r.type == type_token]
+
+
+def only(resources: list[Resource], type_token: str) -> Resource:
+    """The single resource of this type; fails naming the URNs found otherwise."""
+    found = all_of(resources, type_token)
+    assert len(found) == 1, f"expected one {type_token}, got {[r.urn for r in found]}"
+    return found[0]
+
+
+def named(resources: list[Resource], type_token: str, name: str) -> Resource:
+    """The resource of this type with this logical name."""
+    found = [r for r in all_of(resources, type_token) if r.name == name]
+    assert len(found) == 1, f"expected one {type_token} named {name}, got {[r.urn for r in found]}"
+    return found[0]
+
+
+def fake_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Context:
+    account: str
+    region: str
+    vendor_outputs: Mapping[str, Any]
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:aws:{service}:{region}:{self.account}:{resource}"
+
+
+def _ecr_repository(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    return {
+        "arn": ctx.arn("ecr", f"repository/{name}"),
+        "name": name,
+        "registryId": ctx.account,
+        "repositoryUrl": f"{ctx.account}.dkr.ecr.{ctx.region}.amazonaws.com/{name}",
+    }
+
+
+def _docker_image(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
+    image_name = str(args.inputs.get("imageName", args.name))
+    repository = image_name.rsplit(":", 1)[0] if "/" in image_name else image_name
+    return {
+        "baseImageName": image_name,
+        "repoDigest": f"{repository}@sha256:{fake_digest(image_name)}",
+    }
+
+
+def _iam(kind: str) -> Callable[[pulumi_mocks.MockResourceArgs, _Context], dict[str, Any]]:
+    def outputs(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
+        name = args.inputs.get("name", args.name)
+        return {"arn": ctx.arn("iam", f"{kind}/{name}", regional=False), "name": name}
+
+    return outputs
+
+
+def _login_profile(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
+    return {"password": f"generated-password-for-{args.inputs['user']}"}
+
+
+def _access_key(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
+    return {"secret": f"secret-key-of-{args.inputs['user']}"}
+
+
+def _vpc(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
+    return {
+        "vpcId": "vpc-0123456789abcdef0",
+        "publicSubnetIds": ["subnet-public-a", "subnet-public-b"],
+        "privateSubnetIds": ["subnet-private-a", "subnet-private-b"],
+        "isolatedSubnetIds": [],
+    }
+
+
+def _stack_reference(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
+    return {"name": args.inputs.get("name"), "outputs": dict(ctx.vendor_outputs)}
+
+
+Faker = Callable[[pulumi_mocks.MockResourceArgs, _Context], dict[str, Any]]
+
+# Computed outputs per resource type (merged over the echoed inputs).
+FAKE_OUTPUTS: dict[str, Faker] = {
+    "aws:ecr/repository:Repository": _ecr_repository,
+    "docker:index/image:Image": _docker_image,
+    "aws:iam/group:Group": _iam("group"),
+    "aws:iam/user:User": _iam("user"),
+    "aws:iam/role:Role": _iam("role"),
+    "aws:iam/policy:Policy": _iam("policy"),
+    "aws:iam/userLoginProfile:UserLoginProfile": _login_profile,
+    "aws:iam/accessKey:AccessKey": _access_key,
+    "awsx:ec2:Vpc": _vpc,
+    "pulumi:pulumi:StackReference": _stack_reference,
+}
+
+
+def _fake_calls(ctx: _Context) -> dict[str, dict[str, Any]]:
+    registry = f"{ctx.account}.dkr.ecr.{ctx.region}.amazonaws.com"
+    return {
+        "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
+            "authorizationToken": "QVdTOmZha2UtZWNyLXBhc3N3b3Jk",
+            "expiresAt": "2026-01-01T12:00:00Z",
+            "id": ctx.region,
+            "password": "fake-ecr-password",
+            "proxyEndpoint": f"https://{registry}",
+            "registryId": ctx.account,
+            "userName": "AWS",
+        },
+        "aws:index/getCallerIdentity:getCallerIdentity": {
+            "accountId": ctx.account,
+            "arn": f"arn:aws:iam::{ctx.account}:user/tester",
+            "id": ctx.account,
+            "userId": "AIDATESTER",
+        },
+        "aws:index/getRegion:getRegion": {
+            "name": ctx.region,
+            "region": ctx.region,
+            "id": ctx.region,
+            "description": ctx.region,
+            "endpoint": f"ec2.{ctx.region}.amazonaws.com",
+        },
+        "aws:index/getAvailabilityZones:getAvailabilityZones": {
+            "id": ctx.region,
+            "names": [f"{ctx.region}a", f"{ctx.region}b", f"{ctx.region}c"],
+            "zoneIds": ["use2-az1", "use2-az2", "use2-az3"],
+        },
+        "aws:index/getPartition:getPartition": {
+            "id": "aws",
+            "partition": "aws",
+            "dnsSuffix": "amazonaws.com",
+        },
+    }
+
+
+class RecordingMocks(pulumi_mocks.Mocks):
+    """Records every resource and invoke; fakes outputs from the stack's account and region."""
+
+    def __init__(self, run: StackRun, ctx: _Context) -> None:
+        self.run = run
+        self.ctx = ctx
+        self.current = threading.local()
+
+    def new_resource(
+        self, args: pulumi_mocks.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        meta = getattr(self.current, "meta", None) or {}
+        self.current.meta = None
+        self.run.resources.append(
+            Resource(
+                type=args.typ,
+                name=args.name,
+                inputs=args.inputs,
+                provider=args.provider or "",
+                custom=bool(args.custom),
+                remote=bool(meta.get("remote")),
+                read=bool(meta.get("read")),
+                urn=str(meta.get("urn", "")),
+                parent=str(meta.get("parent", "")),
+            )
+        )
+        faker = FAKE_OUTPUTS.get(args.typ)
+        outputs = faker(args, self.ctx) if faker else {}
+        if not faker and args.typ.startswith("aws:"):
+            outputs = {"arn": self.ctx.arn(args.typ.split(":")[1].split("/")[0], args.name)}
+        resource_id = args.resource_id or f"{args.name}-id"
+        return resource_id, {**args.inputs, **outputs}
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self.run.calls.append((args.token, args.args, args.provider or ""))
+        return _fake_calls(self.ctx).get(args.token, {}), []
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Passes what `MockResourceArgs` lacks (URN, parent, remote, read) to the recorder."""
+
+    mocks: RecordingMocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802  (gRPC method name)
+        self._note(request, read=False)
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802  (gRPC method name)
+        self._note(request, read=True)
+        return super().ReadResource(request)  # type: ignore[no-untyped-call]
+
+    def _note(self, request: Any, *, read: bool) -> None:
+        # The mock calls new_resource synchronously on this thread, right after.
+        self.mocks.current.meta = {
+            "urn": self.make_urn(request.parent, request.type, request.name),
+            "parent": request.parent,
+            "remote": getattr(request, "remote", False),
+            "read": read,
+        }
+
+
+def _yaml_config(path: Path) -> dict[str, Any]:
+    loaded = yaml.safe_load(path.read_text())
+    config = loaded.get("config") or {}
+    assert isinstance(config, dict), f"{path}: `config` is not a mapping"
+    return config
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """Pulumi.yaml's declared defaults, overlaid with Pulumi.<stack>.yaml (keys fully qualified)."""
+    config: dict[str, Any] = {}
+    for key, declaration in _yaml_config(ROOT / "Pulumi.yaml").items():
+        if isinstance(declaration, dict) and "default" in declaration:
+            config[key if ":" in key else f"{PROJECT}:{key}"] = declaration["default"]
+        elif isinstance(declaration, dict) and "value" in declaration:
+            config[key] = declaration["value"]
+    config.update(_yaml_config(ROOT / f"Pulumi.{stack}.yaml"))
+    return config
+
+
+def _qualified(key: str) -> str:
+    return key if ":" in key else f"{PROJECT}:{key}"
+
+
+def _as_config_string(value: Any) -> str:
+    """How the CLI hands a value to the program: strings as-is, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def run_stack(
+    stack: str,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
+    vendor_outputs: Mapping[str, Any] | None = None,
+    api_key: str | None = TEST_API_KEY,
+    api_key_is_secret: bool = True,
+    preview: bool = False,
+) -> StackRun:
+    """Run `__main__.py` for `stack` under mocks and return what it registered and exported.
+
+    `overrides` replace top-level keys (`{"accountId": "123"}`, `{"aws:region": "eu-west-1"}`),
+    `remove` deletes keys, `api_key=None` leaves `apiKey` unset. Raises what the program raises.
+    """
+    config = stack_config(stack)
+    for key in remove:
+        config.pop(_qualified(key), None)
+    config.update({_qualified(k): v for k, v in (overrides or {}).items()})
+    secret_keys: list[str] = []
+    if api_key is not None:
+        config[f"{PROJECT}:apiKey"] = api_key
+        if api_key_is_secret:
+            secret_keys.append(f"{PROJECT}:apiKey")
+
+    run = StackRun(stack=stack, config=config)
+    ctx = _Context(
+        account=str(config.get(f"{PROJECT}:accountId", "000000000000")),
+        region=str(config.get("aws:region", "us-east-1")),
+        vendor_outputs=VENDOR_OUTPUTS if vendor_outputs is None else vendor_outputs,
+    )
+    mocks = RecordingMocks(run, ctx)
+
+    # Fresh runtime state: no root stack, no config or outputs left by an earlier run.
+    pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
+    set_all_config({k: _as_config_string(v) for k, v in config.items()}, secret_keys)
+    pulumi_mocks.set_mocks(
+        mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=preview,
+        monitor=RecordingMonitor(mocks),
+    )
+    root = pulumi_settings.get_root_resource()
+    assert root is not None
+
+    def program() -> None:
+        runpy.run_path(str(MAIN), run_name="__main__")
+
+    _sync_await(run_pulumi_func(program))
+    for name, value in getattr(root, "outputs", {}).items():
+        output = pulumi.Output.from_input(value)
+        run.exports[name] = _sync_await(output.future())
+        if _sync_await(output.is_secret()):
+            run.secret_exports.add(name)
+    return run
+
+
+@pytest.fixture(scope="module")
+def vendor_run() -> StackRun:
+    """The vendor stack file's run, shared by a module's read-only assertions."""
+    return run_stack("vendor")
