@@ -3,8 +3,11 @@ from __future__ import annotations
 from components.iam import (
     allow,
     auth_token_statement,
+    lifecycle_policy,
+    merged_policy_document,
     policy_document,
     repository_pull_policy,
+    statement_id,
 )
 
 PULL_AND_DESCRIBE = [
@@ -72,3 +75,46 @@ def test_auth_token_statement_is_the_only_star_resource() -> None:
             }
         ],
     }
+
+
+def test_lifecycle_policy_expires_untagged_then_keeps_newest_tagged() -> None:
+    assert lifecycle_policy(keep_release_images=3) == {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": "Expire untagged images one day after they were pushed.",
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": 1,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "description": "Keep the newest 3 tagged release images.",
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPatternList": ["*"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 3,
+                },
+                "action": {"type": "expire"},
+            },
+        ]
+    }
+
+
+def test_merged_policy_document_keeps_each_statement_once_in_order() -> None:
+    login = auth_token_statement()
+    pull_a = allow(["ecr:BatchGetImage"], ["arn:a"], sid="PullA")
+    pull_b = allow(["ecr:BatchGetImage"], ["arn:b"], sid="PullB")
+    assert merged_policy_document([[login, pull_a], [login, pull_b]]) == {
+        "Version": "2012-10-17",
+        "Statement": [login, pull_a, pull_b],
+    }
+
+
+def test_statement_id_camel_cases_words_without_separators() -> None:
+    assert statement_id("Pull", "vendor/rake-app_v2.x") == "PullVendorRakeAppV2X"
