@@ -81,7 +81,8 @@ class Resource:
 
     @property
     def provider_urn(self) -> str:
-        return self.provider.split("::")[0] if self.provider else ""
+        # URNs contain "::" themselves: the id is what follows the last one.
+        return self.provider.rsplit("::", 1)[0] if self.provider else ""
 
 
 @dataclass
