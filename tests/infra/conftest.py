@@ -299,7 +299,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         }
 
 
-def _yaml_config(path: Path) -> dict[str, Any]:
+def yaml_config(path: Path) -> dict[str, Any]:
     loaded = yaml.safe_load(path.read_text())
     config = loaded.get("config") or {}
     assert isinstance(config, dict), f"{path}: `config` is not a mapping"
@@ -309,12 +309,12 @@ def _yaml_config(path: Path) -> dict[str, Any]:
 def stack_config(stack: str) -> dict[str, Any]:
     """Pulumi.yaml's declared defaults, overlaid with Pulumi.<stack>.yaml (keys fully qualified)."""
     config: dict[str, Any] = {}
-    for key, declaration in _yaml_config(ROOT / "Pulumi.yaml").items():
+    for key, declaration in yaml_config(ROOT / "Pulumi.yaml").items():
         if isinstance(declaration, dict) and "default" in declaration:
             config[key if ":" in key else f"{PROJECT}:{key}"] = declaration["default"]
         elif isinstance(declaration, dict) and "value" in declaration:
             config[key] = declaration["value"]
-    config.update(_yaml_config(ROOT / f"Pulumi.{stack}.yaml"))
+    config.update(yaml_config(ROOT / f"Pulumi.{stack}.yaml"))
     return config
 
 
@@ -322,7 +322,7 @@ def _qualified(key: str) -> str:
     return key if ":" in key else f"{PROJECT}:{key}"
 
 
-def _as_config_string(value: Any) -> str:
+def as_config_string(value: Any) -> str:
     """How the CLI hands a value to the program: strings as-is, anything else as JSON."""
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -362,7 +362,7 @@ def run_stack(
 
     # Fresh runtime state: no root stack, no config or outputs left by an earlier run.
     pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
-    set_all_config({k: _as_config_string(v) for k, v in config.items()}, secret_keys)
+    set_all_config({k: as_config_string(v) for k, v in config.items()}, secret_keys)
     pulumi_mocks.set_mocks(
         mocks,
         project=PROJECT,

@@ -1,0 +1,384 @@
+"""Settings validation as pure functions, plus the real stack files and Pulumi.yaml defaults."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.sync_await import _sync_await
+
+from components.settings import (
+    DEFAULT_FORCE_DELETE,
+    DEFAULT_IMAGE_TAG,
+    DEFAULT_KEEP_RELEASE_IMAGES,
+    FARGATE_SIZES_URL,
+    AppSettings,
+    ContainerSettings,
+    DevelopersSettings,
+    RepositorySettings,
+    Settings,
+    VendorSettings,
+    load_settings,
+    parse_settings,
+    repository_output,
+)
+from tests.infra.conftest import PROJECT, ROOT, as_config_string, stack_config, yaml_config
+
+P = f"{PROJECT}:"
+DIGEST = "0123456789abcdef" * 4
+VENDOR_IMAGE = f"111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app@sha256:{DIGEST}"
+VENDOR_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"
+
+
+def stack_values(stack: str) -> dict[str, Any]:
+    """A stack file's project keys (prefix removed), as parse_settings receives them."""
+    config = stack_config(stack)
+    return {k.removeprefix(P): v for k, v in config.items() if k.startswith(P)}
+
+
+def parse(stack: str, *, region: str | None = None, **changes: Any) -> Settings:
+    """Parse a stack file's config with top-level keys replaced (None removes a key)."""
+    values = copy.deepcopy(stack_values(stack))
+    for key, value in changes.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    default_region = str(stack_config(stack)["aws:region"])
+    api_key = pulumi.Output.secret("k") if stack == "customer" else None
+    return parse_settings(values, region=region or default_region, api_key=api_key)
+
+
+def errors_of(stack: str, **changes: Any) -> str:
+    with pytest.raises(ValueError) as exc_info:
+        parse(stack, **changes)
+    return str(exc_info.value)
+
+
+def customer_app(**changes: Any) -> dict[str, Any]:
+    app: dict[str, Any] = copy.deepcopy(stack_values("customer")["app"])
+    app.update(changes)
+    return app
+
+
+def test_settings_vendor_stack_file_parses_to_exact_settings() -> None:
+    assert parse("vendor") == Settings(
+        account_id="111122223333",
+        region="us-east-2",
+        developers=DevelopersSettings(group="Development", users=("Developer-01",)),
+        repositories=(
+            RepositorySettings(
+                name="rake-app", source="services/rake_app", pull_accounts=("999988887777",)
+            ),
+        ),
+        image_tag="1.1.0",
+        force_delete=True,
+        keep_release_images=10,
+    )
+
+
+def test_settings_customer_stack_file_parses_to_exact_settings() -> None:
+    settings = parse("customer")
+    assert settings.api_key is not None
+    assert settings == Settings(
+        account_id="999988887777",
+        region="us-west-2",
+        developers=DevelopersSettings(group="Development", users=("Developer-01",)),
+        repositories=(
+            RepositorySettings(name="nlp-client", source="services/nlp_client"),
+            RepositorySettings(name="prose-app", source="services/prose_app"),
+        ),
+        force_delete=True,
+        vendor=VendorSettings(stack="organization/ecr-cross-account/vendor"),
+        app=AppSettings(
+            containers=(
+                ContainerSettings(
+                    name="nlp-client",
+                    port=8080,
+                    repository="nlp-client",
+                    ingress=True,
+                    depends_on=("rake-app", "prose-app"),
+                    environment={
+                        "RAKE_ENDPOINT": "http://localhost:8081",
+                        "PROSE_ENDPOINT": "http://localhost:8082",
+                    },
+                ),
+                ContainerSettings(name="rake-app", port=8081, vendor_repository="rake-app"),
+                ContainerSettings(name="prose-app", port=8082, repository="prose-app"),
+            ),
+            desired_count=2,
+            max_count=4,
+            cpu=1024,
+            memory=2048,
+            nat_gateways="Single",
+            log_retention_days=30,
+        ),
+        api_key=settings.api_key,
+    )
+    assert settings.app is not None and settings.app.ingress.name == "nlp-client"
+
+
+def test_settings_defaults_match_pulumi_yaml_declarations() -> None:
+    declared = yaml_config(ROOT / "Pulumi.yaml")
+    assert (
+        declared["imageTag"]["default"],
+        declared["forceDelete"]["default"],
+        declared["keepReleaseImages"]["default"],
+    ) == (DEFAULT_IMAGE_TAG, DEFAULT_FORCE_DELETE, DEFAULT_KEEP_RELEASE_IMAGES)
+
+
+def test_settings_omitted_optional_keys_take_defaults() -> None:
+    settings = parse("vendor", forceDelete=None)
+    assert (settings.force_delete, settings.create_access_keys, settings.assume_role) == (
+        False,
+        False,
+        None,
+    )
+
+
+def test_settings_accepts_values_as_the_cli_passes_them_json_and_strings() -> None:
+    settings = parse(
+        "vendor",
+        developers='{"group": "Devs", "users": ["a", "b"]}',
+        forceDelete="false",
+        keepReleaseImages="3",
+        createAccessKeys="true",
+    )
+    assert (
+        settings.developers,
+        settings.force_delete,
+        settings.keep_release_images,
+        settings.create_access_keys,
+    ) == (DevelopersSettings(group="Devs", users=("a", "b")), False, 3, True)
+
+
+def test_settings_rejects_short_account_id_naming_the_key() -> None:
+    assert errors_of("vendor", accountId="11112222333") == (
+        "ecr-cross-account:accountId: expected a 12-digit AWS account ID (in quotes), "
+        "got '11112222333'."
+    )
+
+
+def test_settings_rejects_bad_pull_account_naming_its_index() -> None:
+    repositories = {
+        "rake-app": {"source": "services/rake_app", "pullAccounts": ["999988887777", "12345"]}
+    }
+    assert errors_of("vendor", repositories=repositories) == (
+        "ecr-cross-account:repositories.rake-app.pullAccounts[1]: "
+        "expected a 12-digit AWS account ID, got '12345'."
+    )
+
+
+def test_settings_rejects_org_id_without_o_prefix() -> None:
+    repositories = {"rake-app": {"source": "services/rake_app", "pullOrgId": "abc123def456"}}
+    assert errors_of("vendor", repositories=repositories) == (
+        "ecr-cross-account:repositories.rake-app.pullOrgId: expected an AWS Organizations ID "
+        "such as 'o-a1b2c3d4e5', got 'abc123def456'."
+    )
+
+
+def test_settings_rejects_unknown_keys_at_every_level() -> None:
+    repositories = {"rake-app": {"source": "services/rake_app", "pullAcounts": ["999988887777"]}}
+    assert errors_of("vendor", imageTagg="2.0.0", repositories=repositories) == (
+        "ecr-cross-account:imageTagg: expected one of `accountId`, `apiKey`, `app`, "
+        "`assumeRole`, `createAccessKeys`, `developers`, `forceDelete`, `imageTag`, "
+        "`keepReleaseImages`, `repositories`, `vendorImage`, `vendorRepositoryArn`, "
+        "`vendorStack` (unknown key), got 'imageTagg'.\n"
+        "ecr-cross-account:repositories.rake-app.pullAcounts: expected one of `kmsKeyArn`, "
+        "`pullAccounts`, `pullOrgId`, `source` (unknown key), got 'pullAcounts'."
+    )
+
+
+def test_settings_rejects_bad_region_naming_the_aws_key() -> None:
+    with pytest.raises(ValueError) as exc_info:
+        parse("vendor", region="us-east")
+    assert str(exc_info.value) == (
+        "aws:region: expected an AWS region name such as 'us-east-2', got 'us-east'."
+    )
+
+
+def test_settings_lists_every_problem_one_per_line() -> None:
+    message = errors_of("vendor", accountId="1", imageTag="-bad", keepReleaseImages=0)
+    assert message.splitlines() == [
+        "ecr-cross-account:accountId: expected a 12-digit AWS account ID (in quotes), got '1'.",
+        "ecr-cross-account:imageTag: expected a Docker tag such as '1.1.0', got '-bad'.",
+        "ecr-cross-account:keepReleaseImages: expected an integer from 1 to 1000, got 0.",
+    ]
+
+
+def test_settings_missing_required_keys_say_how_to_set_them() -> None:
+    assert errors_of("vendor", accountId=None, developers=None, repositories=None) == (
+        "`accountId` is not set; set it with `pulumi config set accountId "
+        "<12-digit account ID>`.\n"
+        '`developers` is not set; set it with `pulumi config set developers --path "group" '
+        "Development`.\n"
+        '`repositories` is not set; set it with `pulumi config set --path "repositories.'
+        '<name>.source" services/<name>`.'
+    )
+
+
+def test_settings_app_without_api_key_says_to_set_the_secret() -> None:
+    values = stack_values("customer")
+    with pytest.raises(ValueError) as exc_info:
+        parse_settings(values, region="us-west-2", api_key=None)
+    assert str(exc_info.value) == (
+        "`apiKey` is not set; set it with `pulumi config set --secret apiKey <value>`."
+    )
+
+
+def test_settings_plaintext_api_key_is_rejected_without_echoing_it() -> None:
+    values = stack_values("customer")
+    with pytest.raises(ValueError) as exc_info:
+        parse_settings(
+            values,
+            region="us-west-2",
+            api_key=pulumi.Output.secret("hunter2-plain"),
+            api_key_is_secret=False,
+        )
+    assert str(exc_info.value) == (
+        "ecr-cross-account:apiKey: expected a secret (`pulumi config set --secret apiKey "
+        "<value>`), got a plaintext value."
+    )
+
+
+def test_settings_vendor_stack_and_image_together_are_rejected() -> None:
+    message = errors_of("customer", vendorImage=VENDOR_IMAGE, vendorRepositoryArn=VENDOR_ARN)
+    assert message == "Set only one of `vendorStack` or `vendorImage`."
+
+
+def test_settings_vendor_repository_without_source_asks_for_vendor_stack() -> None:
+    assert errors_of("customer", vendorStack=None) == (
+        "`vendorStack` is not set; set it with `pulumi config set vendorStack "
+        "<org>/<project>/vendor`."
+    )
+
+
+def test_settings_vendor_image_variant_parses() -> None:
+    settings = parse(
+        "customer", vendorStack=None, vendorImage=VENDOR_IMAGE, vendorRepositoryArn=VENDOR_ARN
+    )
+    assert settings.vendor == VendorSettings(image=VENDOR_IMAGE, repository_arn=VENDOR_ARN)
+
+
+def test_settings_vendor_image_must_be_pinned_by_digest() -> None:
+    message = errors_of(
+        "customer",
+        vendorStack=None,
+        vendorImage="111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app:1.1.0",
+        vendorRepositoryArn=VENDOR_ARN,
+    )
+    assert message == (
+        "ecr-cross-account:vendorImage: expected an ECR image pinned by digest "
+        "(<account>.dkr.ecr.<region>.amazonaws.com/<name>@sha256:<64 hex digits>), "
+        "got '111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app:1.1.0'."
+    )
+
+
+def test_settings_vendor_arn_must_match_the_vendor_image() -> None:
+    other = "arn:aws:ecr:us-east-2:111122223333:repository/other"
+    message = errors_of(
+        "customer", vendorStack=None, vendorImage=VENDOR_IMAGE, vendorRepositoryArn=other
+    )
+    assert message == (
+        "ecr-cross-account:vendorRepositoryArn: expected the ARN of the repository "
+        f"`vendorImage` comes from, got '{other}'."
+    )
+
+
+def test_settings_vendor_image_without_arn_asks_for_it() -> None:
+    message = errors_of("customer", vendorStack=None, vendorImage=VENDOR_IMAGE)
+    assert message == (
+        "`vendorRepositoryArn` is not set; set it with `pulumi config set vendorRepositoryArn "
+        "arn:aws:ecr:<region>:<account>:repository/<name>`."
+    )
+
+
+def test_settings_rejects_invalid_fargate_size_with_the_doc_url() -> None:
+    assert errors_of("customer", app=customer_app(cpu=1024, memory=1024)) == (
+        "ecr-cross-account:app.memory: expected a Fargate memory size for cpu 1024: "
+        f"2048, 3072, 4096, 5120, 6144, 7168, 8192 (see {FARGATE_SIZES_URL}), got 1024."
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        pytest.param(
+            {"natGateways": "Two"},
+            "ecr-cross-account:app.natGateways: expected one of `None`, `OnePerAz`, "
+            "`Single`, got 'Two'.",
+            id="nat-gateways",
+        ),
+        pytest.param(
+            {"logRetentionDays": 31},
+            "ecr-cross-account:app.logRetentionDays: expected a CloudWatch Logs retention: "
+            "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, "
+            "2557, 2922, 3288, 3653, got 31.",
+            id="log-retention",
+        ),
+        pytest.param(
+            {"desiredCount": 3, "maxCount": 2},
+            "ecr-cross-account:app.maxCount: expected at least desiredCount (3), got 2.",
+            id="max-below-desired",
+        ),
+        pytest.param(
+            {"certificateArn": "arn:aws:acm:us-east-1:999988887777:certificate/abc"},
+            "ecr-cross-account:app.certificateArn: expected a certificate in the stack's "
+            "region us-west-2, got 'arn:aws:acm:us-east-1:999988887777:certificate/abc'.",
+            id="certificate-region",
+        ),
+    ],
+)
+def test_settings_rejects_bad_app_values(changes: dict[str, Any], message: str) -> None:
+    assert errors_of("customer", app=customer_app(**changes)) == message
+
+
+def test_settings_rejects_container_mistakes_naming_each_path() -> None:
+    containers = [
+        {"name": "edge", "repository": "nlp-client", "port": 8080, "ingress": True},
+        {"name": "other", "repository": "missing", "port": 8080, "ingress": True},
+        {"name": "third", "port": 8082, "dependsOn": ["ghost"], "environment": {"API_KEY": "x"}},
+    ]
+    assert errors_of("customer", app=customer_app(containers=containers)).splitlines() == [
+        "ecr-cross-account:app.containers[1].repository: expected a repository of this stack "
+        "(one of `nlp-client`, `prose-app`), got 'missing'.",
+        "ecr-cross-account:app.containers[2].repository: expected exactly one of `repository` "
+        "or `vendorRepository`, got neither.",
+        "ecr-cross-account:app.containers[2].environment.API_KEY: expected no API_KEY (use the "
+        "secret `apiKey`), got one.",
+        "ecr-cross-account:app.containers[1].port: expected a port no other container uses, "
+        "got 8080.",
+        "ecr-cross-account:app.containers[2].dependsOn[0]: expected the name of another "
+        "container (one of `edge`, `other`), got 'ghost'.",
+        "ecr-cross-account:app.containers: expected exactly one container with `ingress: true`, "
+        "got ['edge', 'other'].",
+        "ecr-cross-account:vendorStack: expected a vendor image source only when a container of "
+        "`app` sets `vendorRepository`, got no such container.",
+    ]
+
+
+def test_load_settings_keeps_the_api_key_a_secret_output() -> None:
+    config = {k: as_config_string(v) for k, v in stack_config("customer").items()}
+    config[f"{P}apiKey"] = "s3cret-test-key"
+    set_all_config(config, [f"{P}apiKey"])
+    try:
+        settings = load_settings(PROJECT)
+        assert settings.api_key is not None
+        assert _sync_await(settings.api_key.is_secret()) is True
+        assert _sync_await(settings.api_key.future()) == "s3cret-test-key"
+    finally:
+        set_all_config({}, [])
+
+
+def test_repository_output_is_snake_case_attribute_of_the_repository() -> None:
+    assert repository_output("vendor/rake-app.v2", "image_uri") == "vendor_rake_app_v2_image_uri"
+
+
+def test_settings_error_lines_share_one_format() -> None:
+    message = errors_of("vendor", accountId="x", imageTag="?")
+    pattern = re.compile(r"ecr-cross-account:\w+: expected .+, got .+\.")
+    assert [bool(pattern.fullmatch(line)) for line in message.splitlines()] == [True, True]
