@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any, TypedDict
+from typing import Any
 
 import spacy
+
+# Not `typing.TypedDict`: pydantic (FastAPI's response models) needs this one before Python 3.12.
+from typing_extensions import TypedDict
 
 from common.settings import SPACY_MODEL_ENV
 

@@ -57,15 +57,6 @@ def golden_output(prose: Prose) -> dict[str, Any]:
     }
 
 
-def default_model() -> str:
-    return str(ProseSettings.model_fields["spacy_model"].default)
-
-
-@pytest.fixture(scope="session")
-def prose() -> Prose:
-    return load_pipeline(default_model())
-
-
 @pytest.mark.parametrize(
     ("spacy_label", "expected"),
     [
@@ -192,8 +183,10 @@ def test_entities_text_without_entities_returns_empty_list(prose: Prose) -> None
     assert prose.entities(GOLDEN_TEXTS[0]) == []
 
 
-def test_reduced_pipeline_tags_match_full_pipeline(prose: Prose) -> None:
-    full = spacy.load(default_model())
+def test_reduced_pipeline_tags_match_full_pipeline(
+    prose_settings: ProseSettings, prose: Prose
+) -> None:
+    full = spacy.load(prose_settings.spacy_model)
     text = " ".join(GOLDEN_TEXTS)
 
     expected = [token.tag_ for token in full(text) if not token.is_space]
@@ -224,6 +217,6 @@ def test_golden_file_covers_every_mapped_label_in_both_routes() -> None:
 
 
 if __name__ == "__main__":
-    output = golden_output(load_pipeline(default_model()))
+    output = golden_output(load_pipeline(ProseSettings(api_key="unused").spacy_model))
     GOLDEN.write_text(json.dumps(output, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {GOLDEN}")

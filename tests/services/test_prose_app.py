@@ -1,0 +1,230 @@
+"""prose-app over real HTTP on 127.0.0.1: every route and every error path."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pytest
+
+from common import HEALTH_BODY, ProseSettings
+from common.errors import (
+    BODY_NOT_OBJECT,
+    BODY_TOO_LARGE,
+    INVALID_JSON,
+    INVALID_KEY,
+    MISSING_KEY,
+    MISSING_TEXT,
+    TEXT_NOT_STRING,
+    UNSUPPORTED_MEDIA_TYPE,
+)
+from prose_app.nlp import Prose
+from tests.services.helpers import Reply, call
+
+JSON = {"Content-Type": "application/json"}
+POST_PATHS = ("/tokens", "/entities", "/sentences")
+TEXT = "Tim Cook works at Apple. He lives in California."
+
+
+def test_health_without_key_is_up(prose_url: str) -> None:
+    reply = call("GET", f"{prose_url}/health", key=None)
+
+    assert (reply.status, reply.body) == (200, HEALTH_BODY)
+
+
+def test_routes_lists_every_route_in_order(prose_url: str) -> None:
+    reply = call("GET", f"{prose_url}/routes")
+
+    assert (reply.status, reply.body) == (
+        200,
+        [
+            {"method": "GET", "path": "/health", "name": "health"},
+            {"method": "GET", "path": "/routes", "name": "routes"},
+            {"method": "POST", "path": "/tokens", "name": "tokens"},
+            {"method": "POST", "path": "/entities", "name": "entities"},
+            {"method": "POST", "path": "/sentences", "name": "sentences"},
+        ],
+    )
+
+
+def test_tokens_returns_tag_text_and_iob_label(prose_url: str) -> None:
+    reply = call("POST", f"{prose_url}/tokens", json_body={"text": TEXT})
+
+    assert (reply.status, reply.body) == (
+        200,
+        [
+            {"tag": "NNP", "text": "Tim", "label": "B-PERSON"},
+            {"tag": "NNP", "text": "Cook", "label": "I-PERSON"},
+            {"tag": "VBZ", "text": "works", "label": "O"},
+            {"tag": "IN", "text": "at", "label": "O"},
+            {"tag": "NNP", "text": "Apple", "label": "B-ORGANIZATION"},
+            {"tag": ".", "text": ".", "label": "O"},
+            {"tag": "PRP", "text": "He", "label": "O"},
+            {"tag": "VBZ", "text": "lives", "label": "O"},
+            {"tag": "IN", "text": "in", "label": "O"},
+            {"tag": "NNP", "text": "California", "label": "B-GPE"},
+            {"tag": ".", "text": ".", "label": "O"},
+        ],
+    )
+
+
+def test_entities_returns_text_and_prose_label(prose_url: str) -> None:
+    reply = call("POST", f"{prose_url}/entities", json_body={"text": TEXT})
+
+    assert (reply.status, reply.body) == (
+        200,
+        [
+            {"text": "Tim Cook", "label": "PERSON"},
+            {"text": "Apple", "label": "ORGANIZATION"},
+            {"text": "California", "label": "GPE"},
+        ],
+    )
+
+
+def test_sentences_returns_each_sentence(prose_url: str) -> None:
+    reply = call("POST", f"{prose_url}/sentences", json_body={"text": TEXT})
+
+    assert (reply.status, reply.body) == (
+        200,
+        [{"text": "Tim Cook works at Apple."}, {"text": "He lives in California."}],
+    )
+
+
+def test_unicode_text_round_trips_unchanged(prose_url: str) -> None:
+    reply = call("POST", f"{prose_url}/entities", json_body={"text": "Zoë Müller flew to Zürich."})
+
+    assert (reply.status, reply.body) == (
+        200,
+        [{"text": "Zoë Müller", "label": "PERSON"}, {"text": "Zürich", "label": "GPE"}],
+    )
+
+
+@pytest.mark.parametrize("path", POST_PATHS)
+@pytest.mark.parametrize("text", [pytest.param("", id="empty"), pytest.param(" \n ", id="blank")])
+def test_post_with_nothing_to_analyse_returns_empty_list(
+    prose_url: str, path: str, text: str
+) -> None:
+    reply = call("POST", f"{prose_url}{path}", json_body={"text": text})
+
+    assert (reply.status, reply.body) == (200, [])
+
+
+def _request(case: str, url: str) -> Reply:
+    requests: dict[str, Callable[[], Reply]] = {
+        "missing-key": lambda: call("POST", url, json_body={"text": TEXT}, key=None),
+        "wrong-key": lambda: call("POST", url, json_body={"text": TEXT}, key="not-the-key"),
+        "invalid-json": lambda: call("POST", url, data=b'{"text": ', headers=JSON),
+        "not-an-object": lambda: call("POST", url, json_body=["text"]),
+        "missing-text": lambda: call("POST", url, json_body={"txt": TEXT}),
+        "text-not-string": lambda: call("POST", url, json_body={"text": 42}),
+        "form-content-type": lambda: call(
+            "POST",
+            url,
+            data=b"text=hello",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+    }
+    return requests[case]()
+
+
+@pytest.mark.parametrize("path", POST_PATHS)
+@pytest.mark.parametrize(
+    ("case", "status", "message"),
+    [
+        pytest.param("missing-key", 400, MISSING_KEY, id="missing-key"),
+        pytest.param("wrong-key", 401, INVALID_KEY, id="wrong-key"),
+        pytest.param("invalid-json", 400, INVALID_JSON, id="invalid-json"),
+        pytest.param("not-an-object", 422, BODY_NOT_OBJECT, id="not-an-object"),
+        pytest.param("missing-text", 422, MISSING_TEXT, id="missing-text"),
+        pytest.param("text-not-string", 422, TEXT_NOT_STRING, id="text-not-string"),
+        pytest.param("form-content-type", 415, UNSUPPORTED_MEDIA_TYPE, id="form-content-type"),
+    ],
+)
+def test_post_bad_request_returns_status_and_message(
+    prose_url: str, path: str, case: str, status: int, message: str
+) -> None:
+    reply = _request(case, f"{prose_url}{path}")
+
+    assert (reply.status, reply.body) == (status, {"message": message})
+
+
+def test_routes_without_key_returns_400(prose_url: str) -> None:
+    reply = call("GET", f"{prose_url}/routes", key=None)
+
+    assert (reply.status, reply.body) == (400, {"message": MISSING_KEY})
+
+
+def _body_of_size(size: int) -> bytes:
+    # Mostly whitespace, so a body at the limit is analysed in milliseconds.
+    head, tail = b'{"text": "Hi.', b'"}'
+    return head + b" " * (size - len(head) - len(tail)) + tail
+
+
+@pytest.mark.parametrize("path", POST_PATHS)
+def test_post_body_over_limit_returns_413(
+    prose_url: str, prose_settings: ProseSettings, path: str
+) -> None:
+    reply = call(
+        "POST",
+        f"{prose_url}{path}",
+        data=_body_of_size(prose_settings.max_body_bytes + 1),
+        headers=JSON,
+    )
+
+    assert (reply.status, reply.body) == (413, {"message": BODY_TOO_LARGE})
+
+
+def test_post_body_at_limit_is_analysed(prose_url: str, prose_settings: ProseSettings) -> None:
+    reply = call(
+        "POST",
+        f"{prose_url}/sentences",
+        data=_body_of_size(prose_settings.max_body_bytes),
+        headers=JSON,
+    )
+
+    assert (reply.status, reply.body) == (200, [{"text": "Hi."}])
+
+
+def test_prose_settings_default_body_limit_is_100_kb(prose_settings: ProseSettings) -> None:
+    assert prose_settings.max_body_bytes == 100_000
+
+
+class _Gate:
+    """Stands in for the engine's lock: records that inference began, then waits to be opened."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.opened = threading.Event()
+
+    def __enter__(self) -> None:
+        self.entered.set()
+        self.opened.wait(timeout=30)
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def test_health_answers_while_inference_is_running(
+    prose_url: str, prose: Prose, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a /sentences request stuck inside inference (an `async def` route would be
+    # holding the event loop here, and /health could not answer)
+    gate = _Gate()
+    monkeypatch.setattr(prose, "_lock", gate)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending: Future[Reply] = pool.submit(
+            call, "POST", f"{prose_url}/sentences", json_body={"text": "Still here."}
+        )
+        assert gate.entered.wait(timeout=30)
+
+        # when
+        health = call("GET", f"{prose_url}/health", key=None, timeout=5.0)
+        gate.opened.set()
+
+        # then
+        assert (health.status, health.body) == (200, HEALTH_BODY)
+        assert (pending.result(timeout=30).status, pending.result().body) == (
+            200,
+            [{"text": "Still here."}],
+        )
