@@ -34,6 +34,7 @@ import pulumi
 import pytest
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
@@ -118,6 +119,22 @@ def named(resources: list[Resource], type_token: str, name: str) -> Resource:
     found = [r for r in all_of(resources, type_token) if r.name == name]
     assert len(found) == 1, f"expected one {type_token} named {name}, got {[r.urn for r in found]}"
     return found[0]
+
+
+# How a secret input reaches the mock monitor: {SECRET_SIG_KEY: SECRET_SIG, "value": ...}.
+SECRET_SIG_KEY = rpc._special_sig_key
+SECRET_SIG = rpc._special_secret_sig
+
+
+def is_secret_input(value: Any) -> bool:
+    """True when a recorded input value was a secret Output."""
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def unwrap_secret(value: Any) -> Any:
+    """The plain value of a recorded secret input (assert `is_secret_input` first)."""
+    assert is_secret_input(value), f"expected a secret input, got {value!r}"
+    return value["value"]
 
 
 def fake_digest(text: str) -> str:

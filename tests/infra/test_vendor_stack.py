@@ -3,30 +3,347 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
-from tests.infra.conftest import StackRun, only
+import pytest
 
-VENDOR_REPO_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"
+from tests.infra.conftest import (
+    StackRun,
+    all_of,
+    fake_digest,
+    is_secret_input,
+    only,
+    run_stack,
+    unwrap_secret,
+)
+
+ACCOUNT = "111122223333"
+REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-2.amazonaws.com"
+REPO_ARN = f"arn:aws:ecr:us-east-2:{ACCOUNT}:repository/rake-app"
+PULL_AND_DESCRIBE = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
+    "ecr:GetDownloadUrlForLayer",
+]
+RAKE_APP_SOURCE = {"source": "services/rake_app"}
+
+
+def repository_policy(run: StackRun) -> dict[str, Any]:
+    policy: dict[str, Any] = json.loads(
+        only(run.resources, "aws:ecr/repositoryPolicy:RepositoryPolicy").inputs["policy"]
+    )
+    return policy
 
 
 def test_vendor_repository_policy_grants_the_customer_account_pull_only(
     vendor_run: StackRun,
 ) -> None:
-    policy = only(vendor_run.resources, "aws:ecr/repositoryPolicy:RepositoryPolicy")
-    assert json.loads(policy.inputs["policy"]) == {
+    assert repository_policy(vendor_run) == {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "CrossAccountPull",
                 "Effect": "Allow",
                 "Principal": {"AWS": ["arn:aws:iam::999988887777:root"]},
-                "Action": [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:DescribeImages",
-                    "ecr:DescribeRepositories",
-                    "ecr:GetDownloadUrlForLayer",
-                ],
+                "Action": PULL_AND_DESCRIBE,
             }
         ],
     }
+
+
+def test_vendor_repository_policy_is_attached_to_the_rake_app_repository(
+    vendor_run: StackRun,
+) -> None:
+    policy = only(vendor_run.resources, "aws:ecr/repositoryPolicy:RepositoryPolicy")
+    assert (policy.name, policy.inputs["repository"]) == ("rake-app-policy", "rake-app")
+
+
+def test_vendor_repository_is_immutable_scanned_encrypted_and_force_deleted(
+    vendor_run: StackRun,
+) -> None:
+    repo = only(vendor_run.resources, "aws:ecr/repository:Repository")
+    assert (repo.name, repo.inputs) == (
+        "rake-app-repo",
+        {
+            "name": "rake-app",
+            "imageTagMutability": "IMMUTABLE",
+            "imageScanningConfiguration": {"scanOnPush": True},
+            "encryptionConfigurations": [{"encryptionType": "AES256"}],
+            "forceDelete": True,
+        },
+    )
+
+
+def test_vendor_lifecycle_expires_untagged_and_keeps_ten_releases(vendor_run: StackRun) -> None:
+    lifecycle = only(vendor_run.resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy")
+    assert lifecycle.inputs["repository"] == "rake-app"
+    assert json.loads(lifecycle.inputs["policy"]) == {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": "Expire untagged images one day after they were pushed.",
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": 1,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "description": "Keep the newest 10 tagged release images.",
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPatternList": ["*"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 10,
+                },
+                "action": {"type": "expire"},
+            },
+        ]
+    }
+
+
+def test_vendor_image_is_built_for_amd64_from_services_and_pushed_with_a_secret_login(
+    vendor_run: StackRun,
+) -> None:
+    image = only(vendor_run.resources, "docker:index/image:Image")
+    assert image.inputs["imageName"] == f"{REGISTRY}/rake-app:1.1.0"
+    assert image.inputs["build"] == {
+        "context": "services",
+        "dockerfile": "services/rake_app/Dockerfile",
+        "platform": "linux/amd64",
+    }
+    assert unwrap_secret(image.inputs["registry"]) == {
+        "server": REGISTRY,
+        "username": "AWS",
+        "password": "fake-ecr-password",
+    }
+
+
+def test_vendor_group_policy_allows_push_pull_on_the_repo_and_login_on_star_only(
+    vendor_run: StackRun,
+) -> None:
+    policy = only(vendor_run.resources, "aws:iam/groupPolicy:GroupPolicy")
+    assert policy.inputs["group"] == "Development"
+    assert json.loads(policy.inputs["policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EcrLogin",
+                "Effect": "Allow",
+                "Action": ["ecr:GetAuthorizationToken"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "PullPushRakeApp",
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:CompleteLayerUpload",
+                    "ecr:DescribeImages",
+                    "ecr:DescribeRepositories",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:InitiateLayerUpload",
+                    "ecr:PutImage",
+                    "ecr:UploadLayerPart",
+                ],
+                "Resource": [REPO_ARN],
+            },
+        ],
+    }
+
+
+def test_vendor_group_members_may_change_their_password(vendor_run: StackRun) -> None:
+    attachment = only(vendor_run.resources, "aws:iam/groupPolicyAttachment:GroupPolicyAttachment")
+    assert attachment.inputs == {
+        "group": "Development",
+        "policyArn": "arn:aws:iam::aws:policy/IAMUserChangePassword",
+    }
+
+
+def test_vendor_developer_gets_a_reset_required_password_and_no_access_key(
+    vendor_run: StackRun,
+) -> None:
+    user = only(vendor_run.resources, "aws:iam/user:User")
+    membership = only(vendor_run.resources, "aws:iam/userGroupMembership:UserGroupMembership")
+    profile = only(vendor_run.resources, "aws:iam/userLoginProfile:UserLoginProfile")
+    assert user.inputs == {"name": "Developer-01"}
+    assert membership.inputs == {"user": "Developer-01", "groups": ["Development"]}
+    assert profile.inputs == {
+        "user": "Developer-01",
+        "passwordLength": 24,
+        "passwordResetRequired": True,
+    }
+    assert all_of(vendor_run.resources, "aws:iam/accessKey:AccessKey") == []
+
+
+def test_vendor_exports_flat_outputs_and_only_passwords_are_secret(vendor_run: StackRun) -> None:
+    image_name = f"{REGISTRY}/rake-app:1.1.0"
+    assert vendor_run.exports == {
+        "account_id": ACCOUNT,
+        "region": "us-east-2",
+        "rake_app_repository_url": f"{REGISTRY}/rake-app",
+        "rake_app_repository_arn": REPO_ARN,
+        "rake_app_image_uri": f"{REGISTRY}/rake-app@sha256:{fake_digest(image_name)}",
+        "developer_group_name": "Development",
+        "developer_passwords": {"Developer-01": "generated-password-for-Developer-01"},
+    }
+    assert vendor_run.secret_exports == {"developer_passwords"}
+    assert re.fullmatch(r".+@sha256:[0-9a-f]{64}", vendor_run.exports["rake_app_image_uri"])
+
+
+def test_vendor_aws_provider_is_pinned_to_the_account_region_and_tagged(
+    vendor_run: StackRun,
+) -> None:
+    provider = only(vendor_run.resources, "pulumi:providers:aws")
+    assert provider.name == "aws"
+    assert provider.inputs["region"] == "us-east-2"
+    assert json.loads(provider.inputs["allowedAccountIds"]) == [ACCOUNT]
+    assert json.loads(provider.inputs["defaultTags"]) == {
+        "tags": {"project": "ecr-cross-account", "stack": "vendor"}
+    }
+    assert "assumeRoles" not in provider.inputs
+
+
+def test_vendor_docker_provider_logs_in_to_the_stack_registry_with_a_secret(
+    vendor_run: StackRun,
+) -> None:
+    provider = only(vendor_run.resources, "pulumi:providers:docker")
+    assert is_secret_input(provider.inputs["registryAuth"])
+    assert json.loads(unwrap_secret(provider.inputs["registryAuth"])) == [
+        {"address": REGISTRY, "username": "AWS", "password": "fake-ecr-password"}
+    ]
+
+
+def test_vendor_every_aws_and_docker_resource_uses_the_explicit_provider(
+    vendor_run: StackRun,
+) -> None:
+    aws_urn = only(vendor_run.resources, "pulumi:providers:aws").urn
+    docker_urn = only(vendor_run.resources, "pulumi:providers:docker").urn
+    expected = {"aws": aws_urn, "docker": docker_urn}
+    wrong = [
+        (r.urn, r.provider_urn)
+        for r in vendor_run.resources
+        if r.custom
+        and r.type.split(":")[0] in expected
+        and r.provider_urn != expected[r.type.split(":")[0]]
+    ]
+    assert wrong == []
+    assert [(token, provider.rsplit("::", 1)[0]) for token, _, provider in vendor_run.calls] == [
+        ("aws:ecr/getAuthorizationToken:getAuthorizationToken", aws_urn)
+    ]
+
+
+def test_vendor_components_use_the_project_type_tokens(vendor_run: StackRun) -> None:
+    components = [(r.type, r.name) for r in vendor_run.resources if not r.custom]
+    assert components == [
+        ("ecr-cross-account:components:SharedRepo", "rake-app"),
+        ("ecr-cross-account:components:DevUserGroup", "developers"),
+    ]
+
+
+def test_vendor_org_id_variant_adds_an_org_conditioned_pull() -> None:
+    repositories = {
+        "rake-app": {
+            **RAKE_APP_SOURCE,
+            "pullAccounts": ["999988887777"],
+            "pullOrgId": "o-abc123def4",
+        }
+    }
+    run = run_stack("vendor", overrides={"repositories": repositories})
+    assert repository_policy(run)["Statement"] == [
+        {
+            "Sid": "CrossAccountPull",
+            "Effect": "Allow",
+            "Principal": {"AWS": ["arn:aws:iam::999988887777:root"]},
+            "Action": PULL_AND_DESCRIBE,
+        },
+        {
+            "Sid": "OrganizationPull",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": PULL_AND_DESCRIBE,
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}},
+        },
+    ]
+
+
+def test_vendor_without_consumers_creates_a_private_repository() -> None:
+    run = run_stack("vendor", overrides={"repositories": {"rake-app": RAKE_APP_SOURCE}})
+    assert all_of(run.resources, "aws:ecr/repositoryPolicy:RepositoryPolicy") == []
+    assert len(all_of(run.resources, "aws:ecr/repository:Repository")) == 1
+
+
+def test_vendor_kms_variant_encrypts_with_the_key_and_grants_developers_decrypt() -> None:
+    key = f"arn:aws:kms:us-east-2:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    repositories = {"rake-app": {**RAKE_APP_SOURCE, "kmsKeyArn": key}}
+    run = run_stack("vendor", overrides={"repositories": repositories})
+    repo = only(run.resources, "aws:ecr/repository:Repository")
+    assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key}]
+    statements = json.loads(only(run.resources, "aws:iam/groupPolicy:GroupPolicy").inputs["policy"])
+    assert statements["Statement"][-1] == {
+        "Sid": "KmsRakeApp",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": [key],
+    }
+
+
+def test_vendor_access_keys_variant_exports_the_secret_key_as_secret() -> None:
+    run = run_stack("vendor", overrides={"createAccessKeys": True})
+    key = only(run.resources, "aws:iam/accessKey:AccessKey")
+    assert key.inputs == {"user": "Developer-01"}
+    assert run.exports["developer_secret_access_keys"] == {
+        "Developer-01": "secret-key-of-Developer-01"
+    }
+    assert run.exports["developer_access_key_ids"] == {
+        "Developer-01": "developers-key-Developer-01-id"
+    }
+    assert run.secret_exports == {"developer_passwords", "developer_secret_access_keys"}
+
+
+def test_vendor_assume_role_variant_configures_the_provider() -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/deployer"
+    run = run_stack(
+        "vendor",
+        overrides={"assumeRole": {"roleArn": role, "sessionName": "pulumi", "externalId": "ext-1"}},
+    )
+    provider = only(run.resources, "pulumi:providers:aws")
+    assert json.loads(provider.inputs["assumeRoles"]) == [
+        {"roleArn": role, "sessionName": "pulumi", "externalId": "ext-1"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        pytest.param(
+            {"accountId": "11112222333"},
+            "ecr-cross-account:accountId: expected a 12-digit AWS account ID (in quotes), "
+            "got '11112222333'.",
+            id="11-digit-account",
+        ),
+        pytest.param(
+            {"repositories": {"rake-app": {**RAKE_APP_SOURCE, "pullOrgId": "abc123def456"}}},
+            "ecr-cross-account:repositories.rake-app.pullOrgId: expected an AWS Organizations "
+            "ID such as 'o-a1b2c3d4e5', got 'abc123def456'.",
+            id="org-id-without-o",
+        ),
+        pytest.param(
+            {"developers": {"group": "Development", "members": ["Developer-01"]}},
+            "ecr-cross-account:developers.members: expected one of `group`, `users` "
+            "(unknown key), got 'members'.",
+            id="unknown-key",
+        ),
+    ],
+)
+def test_vendor_bad_config_fails_naming_the_key(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as exc_info:
+        run_stack("vendor", overrides=overrides)
+    assert str(exc_info.value) == message
