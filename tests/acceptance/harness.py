@@ -1,0 +1,309 @@
+"""Pure helpers of the two-account acceptance test: what it needs, names, config, expectations.
+
+Nothing here needs AWS or the Pulumi CLI (the HTTP helpers call only the URL they are given), so
+`tests/acceptance/test_harness.py` checks every rule in the normal suite, on loopback.
+`test_two_accounts.py` drives Pulumi's Automation API with them.
+
+The test is configured by environment variables (README, "Prove it on your accounts"):
+
+    VENDOR_ACCOUNT_ID, CUSTOMER_ACCOUNT_ID     the two 12-digit account IDs
+    VENDOR_AWS_PROFILE or VENDOR_ROLE_ARN      credentials for the vendor account: a named
+    CUSTOMER_AWS_PROFILE or CUSTOMER_ROLE_ARN  profile, and/or a role the provider assumes
+                                               (from the profile, else ambient credentials)
+    PULUMI_BACKEND_URL                         optional self-managed backend (default: a
+                                               file:// backend in a temporary directory)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from components.settings import ACCOUNT_ID, PROJECT, ROLE_ARN, AppSettings
+
+SIDES: Final = ("vendor", "customer")
+STATIC_KEY_VARIABLES: Final = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+# A self-managed ("DIY") backend: its fully qualified stack names use this literal organization.
+# https://www.pulumi.com/docs/iac/concepts/state-and-backends/#using-a-self-managed-backend
+DIY_ORGANIZATION: Final = "organization"
+SELF_MANAGED_BACKEND = re.compile(r"(file|s3|gs|azblob|postgres)://.*")
+
+# The seed's example and its exact keywords, in order (DESIGN.md section 6).
+SEED_TEXT: Final = (
+    "The Internet is the global system of interconnected computer networks that use the "
+    "Internet protocol suite to link devices worldwide."
+)
+SEED_KEYWORDS: Final = [
+    {"candidate": "interconnected computer networks", "score": 9},
+    {"candidate": "link devices worldwide", "score": 9},
+    {"candidate": "internet protocol suite", "score": 8},
+    {"candidate": "global system", "score": 4},
+    {"candidate": "internet", "score": 2},
+]
+
+# NAT gateways a VPC over two AZs gets for each `app.natGateways` strategy.
+NAT_GATEWAYS_BY_STRATEGY: Final = {"None": 0, "Single": 1, "OnePerAz": 2}
+
+
+def _key(name: str) -> str:
+    return f"{PROJECT}:{name}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountAccess:
+    """How the test reaches one account: its ID, and a profile and/or a role to assume."""
+
+    side: str
+    account_id: str
+    # Default: the ambient credentials (environment, default profile, instance role).
+    profile: str | None = None
+    # Default: no role; the profile's (or ambient) identity deploys.
+    role_arn: str | None = None
+
+    def process_env(self) -> dict[str, str]:
+        """What the `pulumi` process for this account's stack gets in its environment. With a
+        profile, static keys in the environment are blanked: the AWS SDKs prefer them to
+        AWS_PROFILE, and they may belong to the other account."""
+        if not self.profile:
+            return {}
+        return {"AWS_PROFILE": self.profile} | dict.fromkeys(STATIC_KEY_VARIABLES, "")
+
+
+def _env_names(side: str) -> tuple[str, str, str]:
+    prefix = side.upper()
+    return f"{prefix}_ACCOUNT_ID", f"{prefix}_AWS_PROFILE", f"{prefix}_ROLE_ARN"
+
+
+def missing_requirements(environ: Mapping[str, str], *, pulumi_cli: str | None) -> list[str]:
+    """Everything the acceptance test lacks, one human-readable item each (empty: ready to run)."""
+    missing: list[str] = []
+    if pulumi_cli is None:
+        missing.append("the `pulumi` CLI on PATH")
+    for side in SIDES:
+        account_var, profile_var, role_var = _env_names(side)
+        account_id = environ.get(account_var, "")
+        if not account_id:
+            missing.append(f"{account_var} (the {side} account's 12-digit ID)")
+        elif not ACCOUNT_ID.fullmatch(account_id):
+            missing.append(f"{account_var} as a 12-digit account ID (got {account_id!r})")
+        role_arn = environ.get(role_var, "")
+        if not environ.get(profile_var) and not role_arn:
+            missing.append(f"{profile_var} or {role_var} (credentials for the {side} account)")
+        elif role_arn and not ROLE_ARN.fullmatch(role_arn):
+            missing.append(f"{role_var} as an IAM role ARN (got {role_arn!r})")
+        elif role_arn and account_id and f":iam::{account_id}:" not in role_arn:
+            missing.append(f"{role_var} in account {account_var}={account_id} (got {role_arn!r})")
+    backend = environ.get("PULUMI_BACKEND_URL", "")
+    if backend and not SELF_MANAGED_BACKEND.fullmatch(backend):
+        missing.append(
+            "PULUMI_BACKEND_URL as a self-managed backend (file://, s3://, gs://, azblob://, "
+            f"postgres://), or unset for a temporary file:// backend (got {backend!r})"
+        )
+    return missing
+
+
+def skip_reason(missing: Iterable[str]) -> str | None:
+    """The skip reason naming exactly what is missing, or None when nothing is."""
+    items = list(missing)
+    if not items:
+        return None
+    return "two-account acceptance test needs: " + "; ".join(items)
+
+
+def account_access(environ: Mapping[str, str], side: str) -> AccountAccess:
+    """One side's access, read from an environment `missing_requirements` found complete."""
+    account_var, profile_var, role_var = _env_names(side)
+    return AccountAccess(
+        side=side,
+        account_id=environ[account_var],
+        profile=environ.get(profile_var) or None,
+        role_arn=environ.get(role_var) or None,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackNames:
+    """A fresh pair of stack names, unique per run so runs never share state or resources."""
+
+    vendor: str
+    customer: str
+
+
+def unique_stack_names(token: str) -> StackNames:
+    """`acc-<token>-vendor` and `acc-<token>-customer`; `token` is lowercase letters and digits.
+
+    >>> unique_stack_names("0x1f").vendor
+    'acc-0x1f-vendor'
+    """
+    if not re.fullmatch(r"[a-z0-9]{1,20}", token):
+        raise ValueError(f"token: expected 1-20 lowercase letters or digits, got {token!r}.")
+    return StackNames(vendor=f"acc-{token}-vendor", customer=f"acc-{token}-customer")
+
+
+def qualified_stack_name(stack: str) -> str:
+    """The name a StackReference uses for a stack of this project on a self-managed backend."""
+    return f"{DIY_ORGANIZATION}/{PROJECT}/{stack}"
+
+
+def _common(config: Mapping[str, Any], access: AccountAccess) -> dict[str, Any]:
+    result = copy.deepcopy(dict(config))
+    result[_key("accountId")] = access.account_id
+    # Whatever the example says, `destroy` must be able to delete repositories holding images.
+    result[_key("forceDelete")] = True
+    if access.role_arn:
+        result[_key("assumeRole")] = {"roleArn": access.role_arn}
+    return result
+
+
+def vendor_config(
+    example: Mapping[str, Any], *, vendor: AccountAccess, customer_account_id: str
+) -> dict[str, Any]:
+    """The example vendor config, pointed at the real vendor account and sharing with the real
+    customer: every repository that names consumer accounts names exactly the customer."""
+    result = _common(example, vendor)
+    for repository in result.get(_key("repositories"), {}).values():
+        if "pullAccounts" in repository:
+            repository["pullAccounts"] = [customer_account_id]
+    return result
+
+
+def vendor_stack_source(vendor_stack: str) -> dict[str, Any]:
+    """Customer config that reads the vendor's image through a StackReference to `vendor_stack`."""
+    return {_key("vendorStack"): qualified_stack_name(vendor_stack)}
+
+
+def vendor_image_source(
+    example: Mapping[str, Any], *, vendor_account_id: str, vendor_region: str
+) -> dict[str, Any]:
+    """Customer config of the cross-company variant: a pinned `vendorImage` and its repository's
+    ARN in the vendor account, for the repository the example's app names as `vendorRepository`.
+    The digest is a placeholder, so this source is for `preview` only (nothing is pulled)."""
+    app = example.get(_key("app"), {})
+    repository = next(c["vendorRepository"] for c in app["containers"] if "vendorRepository" in c)
+    registry = f"{vendor_account_id}.dkr.ecr.{vendor_region}.amazonaws.com"
+    return {
+        _key("vendorImage"): f"{registry}/{repository}@sha256:{PLACEHOLDER_DIGEST}",
+        _key("vendorRepositoryArn"): (
+            f"arn:aws:ecr:{vendor_region}:{vendor_account_id}:repository/{repository}"
+        ),
+    }
+
+
+PLACEHOLDER_DIGEST: Final = "0" * 64
+VENDOR_SOURCE_KEYS: Final = ("vendorStack", "vendorImage", "vendorRepositoryArn")
+
+
+def customer_config(
+    example: Mapping[str, Any], *, customer: AccountAccess, vendor_source: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The example customer config in the real customer account, with the example's vendor
+    source replaced by `vendor_source` (`vendor_stack_source` or `vendor_image_source`)."""
+    result = _common(example, customer)
+    for name in VENDOR_SOURCE_KEYS:
+        result.pop(_key(name), None)
+    result |= vendor_source
+    return result
+
+
+def stack_settings_document(
+    existing: Mapping[str, Any] | None, config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A stack file with `config` replaced and the rest (the secrets provider's salt) kept."""
+    document = dict(existing or {})
+    document["config"] = copy.deepcopy(dict(config))
+    return document
+
+
+def expected_creates(config: Mapping[str, Any]) -> dict[str, int]:
+    """How many resources of the types a stack's config decides a fresh `preview` must create."""
+    expected = {
+        "aws:ecr/repository:Repository": len(config.get(_key("repositories"), {})),
+        "aws:iam/group:Group": 1,
+        "aws:iam/user:User": len(config.get(_key("developers"), {}).get("users", [])),
+    }
+    app = config.get(_key("app"))
+    if app is not None:
+        expected |= {
+            "aws:ecs/cluster:Cluster": 1,
+            "aws:ecs/taskDefinition:TaskDefinition": 1,
+            "aws:ecs/service:Service": 1,
+            "aws:lb/loadBalancer:LoadBalancer": 1,
+            "aws:ec2/natGateway:NatGateway": NAT_GATEWAYS_BY_STRATEGY[
+                app.get("natGateways", AppSettings.nat_gateways)
+            ],
+        }
+    return expected
+
+
+def creates_by_type(steps: Iterable[tuple[str, str]], types: Iterable[str]) -> dict[str, int]:
+    """Count `(op, type)` preview steps that create each of `types` (0 for none)."""
+    counts = Counter(type_ for op, type_ in steps if op == "create")
+    return {type_: counts[type_] for type_ in types}
+
+
+def http_json(
+    method: str,
+    url: str,
+    *,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> tuple[int, Any]:
+    """One HTTP call: `(status, body)`, error statuses included (no exception). The body is
+    decoded JSON, or the text itself when it is not JSON (a load balancer's own error page)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, _decoded(response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, _decoded(error.read())
+
+
+def _decoded(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+def wait_until_healthy(
+    url: str,
+    *,
+    timeout: float,
+    interval: float,
+    request_timeout: float = 10.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Poll `GET <url>/health` until it answers 200 (returns the number of attempts); raise
+    TimeoutError naming the last answer when `timeout` seconds pass first."""
+    deadline = clock() + timeout
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            status, _ = http_json("GET", f"{url}/health", timeout=request_timeout)
+            last = f"HTTP {status}"
+        except OSError as error:  # refused, reset, DNS name not there yet, timed out
+            status, last = 0, f"{type(error).__name__}: {error}"
+        if status == 200:
+            return attempts
+        if clock() >= deadline:
+            raise TimeoutError(
+                f"{url}/health did not answer 200 within {timeout:g} s "
+                f"({attempts} attempts; last: {last})."
+            )
+        sleep(interval)

@@ -1,0 +1,292 @@
+"""The acceptance test's pure helpers, in the normal suite (no Pulumi CLI, no AWS)."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.acceptance.harness import (
+    SEED_KEYWORDS,
+    AccountAccess,
+    account_access,
+    creates_by_type,
+    customer_config,
+    expected_creates,
+    http_json,
+    missing_requirements,
+    skip_reason,
+    stack_settings_document,
+    unique_stack_names,
+    vendor_config,
+    vendor_image_source,
+    vendor_stack_source,
+    wait_until_healthy,
+)
+from tools.stack_files import read_stack_config
+
+VENDOR_ID = "210987654321"
+CUSTOMER_ID = "123456789012"
+COMPLETE = {
+    "VENDOR_ACCOUNT_ID": VENDOR_ID,
+    "VENDOR_AWS_PROFILE": "vendor",
+    "CUSTOMER_ACCOUNT_ID": CUSTOMER_ID,
+    "CUSTOMER_ROLE_ARN": f"arn:aws:iam::{CUSTOMER_ID}:role/deployer",
+}
+VENDOR = AccountAccess(side="vendor", account_id=VENDOR_ID, profile="vendor")
+CUSTOMER = AccountAccess(
+    side="customer", account_id=CUSTOMER_ID, role_arn=f"arn:aws:iam::{CUSTOMER_ID}:role/deployer"
+)
+
+
+def test_missing_requirements_with_cli_and_complete_environment_is_empty() -> None:
+    assert missing_requirements(COMPLETE, pulumi_cli="/usr/bin/pulumi") == []
+    assert skip_reason([]) is None
+
+
+def test_missing_requirements_with_nothing_names_every_item() -> None:
+    missing = missing_requirements({}, pulumi_cli=None)
+
+    assert skip_reason(missing) == (
+        "two-account acceptance test needs: the `pulumi` CLI on PATH; "
+        "VENDOR_ACCOUNT_ID (the vendor account's 12-digit ID); "
+        "VENDOR_AWS_PROFILE or VENDOR_ROLE_ARN (credentials for the vendor account); "
+        "CUSTOMER_ACCOUNT_ID (the customer account's 12-digit ID); "
+        "CUSTOMER_AWS_PROFILE or CUSTOMER_ROLE_ARN (credentials for the customer account)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        pytest.param(
+            {"VENDOR_ACCOUNT_ID": "12345"},
+            "VENDOR_ACCOUNT_ID as a 12-digit account ID (got '12345')",
+            id="short-account-id",
+        ),
+        pytest.param(
+            {"CUSTOMER_ROLE_ARN": "deployer"},
+            "CUSTOMER_ROLE_ARN as an IAM role ARN (got 'deployer')",
+            id="role-not-an-arn",
+        ),
+        pytest.param(
+            {"CUSTOMER_ROLE_ARN": f"arn:aws:iam::{VENDOR_ID}:role/deployer"},
+            f"CUSTOMER_ROLE_ARN in account CUSTOMER_ACCOUNT_ID={CUSTOMER_ID} "
+            f"(got 'arn:aws:iam::{VENDOR_ID}:role/deployer')",
+            id="role-in-the-other-account",
+        ),
+        pytest.param(
+            {"PULUMI_BACKEND_URL": "https://api.pulumi.com"},
+            "PULUMI_BACKEND_URL as a self-managed backend (file://, s3://, gs://, azblob://, "
+            "postgres://), or unset for a temporary file:// backend "
+            "(got 'https://api.pulumi.com')",
+            id="cloud-backend",
+        ),
+    ],
+)
+def test_missing_requirements_with_bad_value_names_the_variable(
+    override: dict[str, str], expected: str
+) -> None:
+    assert missing_requirements(COMPLETE | override, pulumi_cli="pulumi") == [expected]
+
+
+def test_account_access_reads_profile_and_role() -> None:
+    assert account_access(COMPLETE, "vendor") == VENDOR
+    assert account_access(COMPLETE, "customer") == CUSTOMER
+
+
+def test_account_access_process_env_blanks_static_keys_only_with_a_profile() -> None:
+    assert VENDOR.process_env() == {
+        "AWS_PROFILE": "vendor",
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_SESSION_TOKEN": "",
+    }
+    assert CUSTOMER.process_env() == {}
+
+
+def test_unique_stack_names_pairs_vendor_and_customer() -> None:
+    names = unique_stack_names("a1b2c3")
+
+    assert (names.vendor, names.customer) == ("acc-a1b2c3-vendor", "acc-a1b2c3-customer")
+
+
+def test_unique_stack_names_rejects_a_token_pulumi_cannot_name() -> None:
+    with pytest.raises(ValueError) as error:
+        unique_stack_names("Bad/Token")
+
+    assert str(error.value) == "token: expected 1-20 lowercase letters or digits, got 'Bad/Token'."
+
+
+def test_vendor_config_targets_real_accounts_and_keeps_the_rest() -> None:
+    example = read_stack_config("vendor")
+
+    config = vendor_config(example, vendor=VENDOR, customer_account_id=CUSTOMER_ID)
+
+    assert config == example | {
+        "ecr-cross-account:accountId": VENDOR_ID,
+        "ecr-cross-account:forceDelete": True,
+        "ecr-cross-account:repositories": {
+            "rake-app": {"source": "services/rake_app", "pullAccounts": [CUSTOMER_ID]}
+        },
+    }
+    assert example["ecr-cross-account:accountId"] == "111122223333"  # the example is untouched
+
+
+def test_customer_config_reads_the_fresh_vendor_stack_and_assumes_the_role() -> None:
+    example = read_stack_config("customer")
+
+    config = customer_config(
+        example, customer=CUSTOMER, vendor_source=vendor_stack_source("acc-x1-vendor")
+    )
+
+    assert config == example | {
+        "ecr-cross-account:accountId": CUSTOMER_ID,
+        "ecr-cross-account:forceDelete": True,
+        "ecr-cross-account:assumeRole": {"roleArn": CUSTOMER.role_arn},
+        "ecr-cross-account:vendorStack": "organization/ecr-cross-account/acc-x1-vendor",
+    }
+
+
+def test_customer_config_with_image_source_replaces_the_vendor_stack() -> None:
+    example = read_stack_config("customer")
+    source = vendor_image_source(example, vendor_account_id=VENDOR_ID, vendor_region="us-east-2")
+
+    config = customer_config(example, customer=CUSTOMER, vendor_source=source)
+
+    assert "ecr-cross-account:vendorStack" not in config
+    assert source == {
+        "ecr-cross-account:vendorImage": (
+            f"{VENDOR_ID}.dkr.ecr.us-east-2.amazonaws.com/rake-app@sha256:{'0' * 64}"
+        ),
+        "ecr-cross-account:vendorRepositoryArn": (
+            f"arn:aws:ecr:us-east-2:{VENDOR_ID}:repository/rake-app"
+        ),
+    }
+    assert {k: config[k] for k in source} == source
+
+
+def test_stack_settings_document_keeps_the_secrets_salt() -> None:
+    existing = {"encryptionsalt": "v1:abc", "config": {"old:key": "x"}}
+
+    assert stack_settings_document(existing, {"new:key": "y"}) == {
+        "encryptionsalt": "v1:abc",
+        "config": {"new:key": "y"},
+    }
+    assert stack_settings_document(None, {"new:key": "y"}) == {"config": {"new:key": "y"}}
+
+
+def test_expected_creates_for_the_example_stacks() -> None:
+    assert expected_creates(read_stack_config("vendor")) == {
+        "aws:ecr/repository:Repository": 1,
+        "aws:iam/group:Group": 1,
+        "aws:iam/user:User": 1,
+    }
+    assert expected_creates(read_stack_config("customer")) == {
+        "aws:ecr/repository:Repository": 2,
+        "aws:iam/group:Group": 1,
+        "aws:iam/user:User": 1,
+        "aws:ecs/cluster:Cluster": 1,
+        "aws:ecs/taskDefinition:TaskDefinition": 1,
+        "aws:ecs/service:Service": 1,
+        "aws:lb/loadBalancer:LoadBalancer": 1,
+        "aws:ec2/natGateway:NatGateway": 1,
+    }
+
+
+def test_creates_by_type_counts_only_creates_of_the_asked_types() -> None:
+    steps = [
+        ("create", "aws:ecr/repository:Repository"),
+        ("create", "aws:ecr/repository:Repository"),
+        ("same", "aws:ecr/repository:Repository"),
+        ("create", "aws:iam/group:Group"),
+    ]
+
+    assert creates_by_type(steps, ["aws:ecr/repository:Repository", "aws:ecs/service:Service"]) == {
+        "aws:ecr/repository:Repository": 2,
+        "aws:ecs/service:Service": 0,
+    }
+
+
+class _Api(http.server.BaseHTTPRequestHandler):
+    """A loopback stand-in for the load balancer: /health fails twice, then answers 200."""
+
+    health_calls = 0
+
+    def do_GET(self) -> None:
+        type(self).health_calls += 1
+        if type(self).health_calls <= 2:
+            self._send(503, b"<html>503 Service Temporarily Unavailable</html>")
+        else:
+            self._send(200, b'{"status":"UP"}')
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.headers.get("X-API-Key") != "k":
+            self._send(400, b'{"message":"missing key in request header"}')
+        else:
+            self._send(200, json.dumps(SEED_KEYWORDS if body["text"] else []).encode())
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def api() -> Iterator[str]:
+    _Api.health_calls = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Api)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_http_json_returns_status_and_body_for_success_and_error(api: str) -> None:
+    assert http_json("POST", f"{api}/keywords", body={"text": "x"}, headers={"X-API-Key": "k"}) == (
+        200,
+        SEED_KEYWORDS,
+    )
+    assert http_json("POST", f"{api}/keywords", body={"text": "x"}) == (
+        400,
+        {"message": "missing key in request header"},
+    )
+    assert http_json("GET", f"{api}/health") == (
+        503,
+        "<html>503 Service Temporarily Unavailable</html>",
+    )
+
+
+def test_wait_until_healthy_polls_until_200(api: str) -> None:
+    assert wait_until_healthy(api, timeout=30, interval=0) == 3
+
+
+def test_wait_until_healthy_gives_up_at_the_deadline_naming_the_last_answer() -> None:
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with pytest.raises(TimeoutError) as error:
+        # Port 9 (discard) on loopback: nothing listens, every attempt is refused at once.
+        wait_until_healthy(
+            "http://127.0.0.1:9", timeout=25, interval=10, clock=lambda: now[0], sleep=sleep
+        )
+
+    assert str(error.value).startswith(
+        "http://127.0.0.1:9/health did not answer 200 within 25 s (4 attempts; last: "
+        "URLError: <urlopen error [Errno 111] Connection refused>"
+    )

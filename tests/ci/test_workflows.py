@@ -1,0 +1,182 @@
+"""The GitHub workflows are valid, checked offline three ways: actionlint 1.7.7 (its WebAssembly
+build, run with node), the GitHub workflow/action JSON schemas vendored in check-jsonschema, and
+the cross-file checks neither makes (local actions exist, reusable-workflow calls fit)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ci.workflow_calls import load_workflow, local_reference_problems, parse_workflow
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ACTIONS = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
+LINTER = Path(__file__).with_name("actionlint.cjs")
+LINTER_PACKAGE = ROOT / "node_modules" / "@tktco" / "node-actionlint"
+NODE = shutil.which("node")
+
+needs_actionlint = pytest.mark.skipif(
+    NODE is None or not LINTER_PACKAGE.is_dir(),
+    reason="actionlint's WebAssembly build needs `node` (Node.js 20+) on PATH and "
+    "`npm ci` run in the project (make test does both checks and the install)",
+)
+
+
+def _ids(paths: Sequence[Path]) -> list[Any]:
+    return [pytest.param(path, id=str(path.relative_to(ROOT))) for path in paths]
+
+
+def actionlint(paths: Sequence[Path]) -> dict[str, list[dict[str, Any]]]:
+    """Findings per file, as tests/ci/actionlint.cjs prints them."""
+    assert NODE is not None
+    result = subprocess.run(
+        [NODE, str(LINTER), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    findings: dict[str, list[dict[str, Any]]] = json.loads(result.stdout)
+    return findings
+
+
+def check_jsonschema(schema: str, paths: Sequence[Path]) -> dict[str, Any]:
+    """check-jsonschema's JSON report against one of its vendored (offline) schemas."""
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, "-o", "json"]
+        + [str(p) for p in paths],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=120,
+    )
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+@pytest.fixture(scope="module")
+def actionlint_findings() -> dict[str, list[dict[str, Any]]]:
+    # One node process for every workflow: the WebAssembly module takes a second to start.
+    return actionlint(WORKFLOWS)
+
+
+@pytest.fixture(scope="module")
+def schema_report() -> dict[str, Any]:
+    return check_jsonschema("vendor.github-workflows", WORKFLOWS)
+
+
+def test_workflows_directory_holds_the_four_workflows() -> None:
+    assert [path.name for path in WORKFLOWS] == [
+        "acceptance.yml",
+        "deploy.yml",
+        "preview.yml",
+        "pulumi-stack.yml",
+        "test.yml",
+    ]
+
+
+@needs_actionlint
+@pytest.mark.parametrize("workflow", _ids(WORKFLOWS))
+def test_workflow_passes_actionlint(
+    workflow: Path, actionlint_findings: dict[str, list[dict[str, Any]]]
+) -> None:
+    assert actionlint_findings[str(workflow)] == []
+
+
+@pytest.mark.parametrize("workflow", _ids(WORKFLOWS))
+def test_workflow_matches_github_workflow_schema(
+    workflow: Path, schema_report: dict[str, Any]
+) -> None:
+    problems = [
+        e for e in schema_report["errors"] + schema_report.get("parse_errors", [])
+        if e.get("filename") == str(workflow)
+    ]  # fmt: skip
+    assert problems == []
+
+
+@pytest.mark.parametrize("action", _ids(ACTIONS))
+def test_local_action_matches_github_action_schema(action: Path) -> None:
+    assert check_jsonschema("vendor.github-actions", [action])["status"] == "ok"
+
+
+@pytest.mark.parametrize("workflow", _ids(WORKFLOWS))
+def test_workflow_local_references_exist_and_fit(workflow: Path) -> None:
+    assert local_reference_problems(load_workflow(workflow), ROOT) == []
+
+
+BROKEN_WORKFLOW = """\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    needs: lint
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depht: 1
+"""
+
+
+@needs_actionlint
+def test_actionlint_reports_missing_job_and_unknown_action_input(tmp_path: Path) -> None:
+    # The gate can fail: the same linter flags a dangling `needs` and a misspelt input.
+    broken = tmp_path / "broken.yml"
+    broken.write_text(BROKEN_WORKFLOW, encoding="utf-8")
+
+    findings = actionlint([broken])[str(broken)]
+
+    assert [(f["line"], f["column"], f["kind"]) for f in findings] == [
+        (3, 3, "job-needs"),
+        (9, 11, "action"),
+    ]
+    assert (
+        findings[0]["message"]
+        == 'job "build" needs job "lint" which does not exist in this workflow'
+    )
+    assert findings[1]["message"].startswith(
+        'input "fetch-depht" is not defined in action "actions/checkout@v4". '
+    )
+
+
+def test_workflow_schema_rejects_unknown_job_key(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(BROKEN_WORKFLOW.replace("    steps:", "    step:"), encoding="utf-8")
+
+    report = check_jsonschema("vendor.github-workflows", [broken])
+
+    assert report["status"] == "fail"
+    assert [(e["path"], e["best_match"]["message"]) for e in report["errors"]] == [
+        ("$.jobs.build", "Additional properties are not allowed ('step' was unexpected)")
+    ]
+
+
+def test_local_reference_problems_names_unknown_and_missing_inputs(tmp_path: Path) -> None:
+    (tmp_path / "called.yml").write_text(
+        "on:\n  workflow_call:\n    inputs:\n      stack: {type: string, required: true}\n"
+        "      command: {type: string, default: preview}\njobs: {}\n",
+        encoding="utf-8",
+    )
+    caller = parse_workflow(
+        "on: push\njobs:\n  call:\n    uses: ./called.yml\n    with: {stak: vendor}\n"
+        "  step:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./missing\n"
+    )
+
+    assert local_reference_problems(caller, tmp_path) == [
+        "jobs.call.uses: input `stak` is not declared by ./called.yml",
+        "jobs.call.uses: required input `stack` of ./called.yml is not given",
+        "jobs.step.steps[0].uses: no action.yml in ./missing",
+    ]
+
+
+def test_parse_workflow_reads_on_as_a_string_key() -> None:
+    assert parse_workflow("on: push\njobs: {}\n") == {"on": "push", "jobs": {}}

@@ -1,0 +1,1 @@
+"""Small command-line helpers the workflows and the acceptance test share."""
