@@ -343,8 +343,8 @@ class _Ingress:
     where: str
     sources: list[str]
     protocol: str
-    from_port: int | None
-    to_port: int | None
+    from_port: float | None
+    to_port: float | None
     tags: Props
 
 
@@ -472,7 +472,7 @@ def log_group_has_retention(resource_type: str, props: Props) -> list[str]:
             "e.g. 30."
         ]
     return [
-        f"log group retentionInDays {days} is not a value CloudWatch accepts; use one of "
+        f"log group retentionInDays {_number(days)} is not a value CloudWatch accepts; use one of "
         f"{', '.join(map(str, LOG_RETENTION_DAYS))}."
     ]
 
@@ -495,9 +495,9 @@ def alb_http_redirects_when_https(resources: Iterable[tuple[str, Props]]) -> lis
         ]
         if not actions or not all(redirects):
             messages.append(
-                f"HTTP listener on port {listener.get('port')} serves plain HTTP although the "
-                "load balancer has an HTTPS listener; make its default action a redirect "
-                "(protocol HTTPS, port 443, status HTTP_301)."
+                f"HTTP listener on port {_number(listener.get('port'))} serves plain HTTP "
+                "although the load balancer has an HTTPS listener; make its default action a "
+                "redirect (protocol HTTPS, port 443, status HTTP_301)."
             )
     return messages
 
@@ -715,5 +715,10 @@ def _port_text(ingress: _Ingress) -> str:
     if ingress.protocol in ("-1", "all"):
         return "all protocols and ports"
     if ingress.from_port == ingress.to_port:
-        return f"{ingress.protocol} {ingress.from_port}"
-    return f"{ingress.protocol} {ingress.from_port}-{ingress.to_port}"
+        return f"{ingress.protocol} {_number(ingress.from_port)}"
+    return f"{ingress.protocol} {_number(ingress.from_port)}-{_number(ingress.to_port)}"
+
+
+def _number(value: Any) -> str:
+    # CrossGuard hands every number over as a float (protobuf Struct): print 80, not 80.0.
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
