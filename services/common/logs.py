@@ -74,16 +74,11 @@ class AccessLog:
             return
         started = time.perf_counter()
         status = 500  # what the client gets if the app raises before responding
+        logged = False
 
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
+        def log() -> None:
+            nonlocal logged
+            logged = True
             self.logger.info(
                 "request",
                 extra={
@@ -93,3 +88,17 @@ class AccessLog:
                     "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 },
             )
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                log()  # before the last byte leaves, so the record exists once the client has it
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            if not logged:
+                log()

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-# SMART stop list (571 words), as compiled into RAKE.Go (stopwords.go); source:
+# SMART stop list (571 entries, "would" twice), as compiled into RAKE.Go (stopwords.go); source:
 # http://www.lextek.com/manuals/onix/stopwords2.html via https://github.com/aneesha/RAKE
 STOP_WORDS_FILE = Path(__file__).with_name("smart-stopwords.txt")
 STOP_WORDS = frozenset(STOP_WORDS_FILE.read_text(encoding="utf-8").split())

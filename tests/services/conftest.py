@@ -9,12 +9,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi import APIRouter
 
-from common import RakeSettings
+from common import ProseSettings, RakeSettings, TextBody, create_service_app
+from prose_app.app import create_app as create_prose_app
+from prose_app.nlp import Prose, load_pipeline
 from rake_app.app import create_app as create_rake_app
 from tests.services.helpers import TEST_API_KEY, serve_in_thread
 
 TEST_MAX_BODY_BYTES = 64 * 1024
+# Service settings the suite-wide `clean_environ` does not already remove.
+_SERVICE_ENV = (
+    "APP_ENV",
+    "BIND_HOST",
+    "MAX_BODY_BYTES",
+    "UPSTREAM_TIMEOUT",
+    "UPSTREAM_CONNECT_TIMEOUT",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_service_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _SERVICE_ENV:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -25,4 +42,44 @@ def rake_settings() -> RakeSettings:
 @pytest.fixture(scope="session")
 def rake_url(rake_settings: RakeSettings) -> Iterator[str]:
     with serve_in_thread(create_rake_app(rake_settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def prose_settings() -> ProseSettings:
+    # prose-app's own body cap (not TEST_MAX_BODY_BYTES): its tests check the shipped default.
+    return ProseSettings(api_key=TEST_API_KEY)
+
+
+@pytest.fixture(scope="session")
+def prose(prose_settings: ProseSettings) -> Prose:
+    """The spaCy pipeline, loaded once per session (~2 s) and shared by every prose-app test."""
+    return load_pipeline(prose_settings.spacy_model)
+
+
+@pytest.fixture(scope="session")
+def prose_url(prose_settings: ProseSettings, prose: Prose) -> Iterator[str]:
+    with serve_in_thread(create_prose_app(prose_settings, prose=prose)) as url:
+        yield url
+
+
+# A service with one POST route, to test what every service gets from `common`.
+echo_router = APIRouter()
+
+
+@echo_router.post("/echo")
+def echo(body: TextBody) -> dict[str, str]:
+    return {"text": body.text}
+
+
+@echo_router.get("/boom")
+def boom() -> None:
+    raise RuntimeError("secret internal detail at 10.0.0.7")
+
+
+@pytest.fixture(scope="session")
+def echo_url() -> Iterator[str]:
+    settings = RakeSettings(api_key=TEST_API_KEY, max_body_bytes=TEST_MAX_BODY_BYTES)
+    app = create_service_app(title="echo", settings=settings, routers=[echo_router])
+    with serve_in_thread(app) as url:
         yield url

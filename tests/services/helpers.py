@@ -45,6 +45,7 @@ def serve_in_thread(app: ASGIApp) -> Iterator[str]:
 class Reply:
     status: int
     body: Any  # parsed JSON, or the raw text when the body is not JSON
+    text: str  # the raw body
     headers: dict[str, str]
 
 
@@ -80,4 +81,4 @@ def _reply(status: int, raw: bytes, headers: dict[str, str]) -> Reply:
         body: Any = json.loads(text)
     except ValueError:
         body = text
-    return Reply(status=status, body=body, headers=headers)
+    return Reply(status=status, body=body, text=text, headers=headers)

@@ -1,0 +1,54 @@
+"""Structured access logs: one JSON record per request, never the key."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import pytest
+
+from common.logs import ACCESS_LOGGER, JsonFormatter
+from tests.services.helpers import TEST_API_KEY, call
+
+
+def test_access_log_records_method_path_status_only(
+    echo_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+    call("POST", f"{echo_url}/echo?token={TEST_API_KEY}", json_body={"text": TEST_API_KEY})
+    (record,) = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    line = json.loads(JsonFormatter().format(record))
+    duration = line.pop("duration_ms")
+    line.pop("time")
+    assert (line, type(duration)) == (
+        {
+            "level": "INFO",
+            "logger": ACCESS_LOGGER,
+            "message": "request",
+            "method": "POST",
+            "path": "/echo",
+            "status": 200,
+        },
+        float,
+    )
+
+
+def test_access_log_records_rejected_requests_without_the_supplied_key(
+    echo_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+    call("POST", f"{echo_url}/echo", json_body={"text": "x"}, key="guess-" + TEST_API_KEY)
+    (record,) = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    text = JsonFormatter().format(record)
+    assert (json.loads(text)["status"], TEST_API_KEY in text) == (401, False)
+
+
+def test_json_formatter_writes_exception_as_a_field() -> None:
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed %s", ("op",), None)
+        record.exc_info = sys.exc_info()
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["message"], line["exception"].splitlines()[-1]) == ("failed op", "ValueError: bad")
