@@ -136,9 +136,7 @@ class DevUserGroup(pulumi.ComponentResource):
         self.passwords = _secret_map(
             {user: profile.password for user, profile in self.login_profiles.items()}
         )
-        self.access_key_ids = pulumi.Output.all(
-            **{user: key.id for user, key in self.access_keys.items()}
-        )
+        self.access_key_ids = _output_map({user: key.id for user, key in self.access_keys.items()})
         self.secret_access_keys = _secret_map(
             {user: key.secret for user, key in self.access_keys.items()}
         )
@@ -152,6 +150,14 @@ class DevUserGroup(pulumi.ComponentResource):
         )
 
 
+def _output_map(values: dict[str, pulumi.Output[str]]) -> pulumi.Output[dict[str, str]]:
+    """One Output of a map of Outputs (an empty map stays `{}`)."""
+    names = list(values)
+    return pulumi.Output.all(*values.values()).apply(
+        lambda resolved: dict(zip(names, resolved, strict=True))
+    )
+
+
 def _secret_map(values: dict[str, pulumi.Output[str]]) -> pulumi.Output[dict[str, str]]:
     """A map of generated credentials, marked secret whatever the provider reports."""
-    return pulumi.Output.secret(pulumi.Output.all(**values))
+    return pulumi.Output.secret(_output_map(values))

@@ -196,6 +196,23 @@ def _vpc(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
     }
 
 
+def _named(
+    service: str, resource: str, **extra: str
+) -> Callable[[pulumi_mocks.MockResourceArgs, _Context], dict[str, Any]]:
+    """Outputs `name` (the input, else the logical name) and `arn` (`resource` with `{name}`)."""
+
+    def outputs(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
+        name = str(args.inputs.get("name", args.name))
+        values = {"name": name, "region": ctx.region}
+        return {
+            "name": name,
+            "arn": ctx.arn(service, resource.format(name=name)),
+            **{key: value.format(**values) for key, value in extra.items()},
+        }
+
+    return outputs
+
+
 def _stack_reference(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
     return {"name": args.inputs.get("name"), "outputs": dict(ctx.vendor_outputs)}
 
@@ -214,6 +231,18 @@ FAKE_OUTPUTS: dict[str, Faker] = {
     "aws:iam/accessKey:AccessKey": _access_key,
     "awsx:ec2:Vpc": _vpc,
     "pulumi:pulumi:StackReference": _stack_reference,
+    "aws:cloudwatch/logGroup:LogGroup": _named("logs", "log-group:{name}"),
+    "aws:secretsmanager/secret:Secret": _named("secretsmanager", "secret:{name}-AbCdEf"),
+    "aws:ecs/cluster:Cluster": _named("ecs", "cluster/{name}"),
+    "aws:ecs/service:Service": _named("ecs", "service/{name}"),
+    "aws:lb/loadBalancer:LoadBalancer": _named(
+        "elasticloadbalancing",
+        "loadbalancer/app/{name}/0123456789abcdef",
+        dnsName="{name}-1234567890.{region}.elb.amazonaws.com",
+    ),
+    "aws:lb/targetGroup:TargetGroup": _named(
+        "elasticloadbalancing", "targetgroup/{name}/0123456789abcdef"
+    ),
 }
 
 
@@ -369,17 +398,41 @@ def run_stack(
         if api_key_is_secret:
             secret_keys.append(f"{PROJECT}:apiKey")
 
+    return run_program(
+        lambda: runpy.run_path(str(MAIN), run_name="__main__"),
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+        vendor_outputs=vendor_outputs,
+        preview=preview,
+    )
+
+
+def run_program(
+    program: Callable[[], object],
+    *,
+    stack: str = "test",
+    config: Mapping[str, Any] | None = None,
+    secret_keys: list[str] | None = None,
+    vendor_outputs: Mapping[str, Any] | None = None,
+    preview: bool = False,
+) -> StackRun:
+    """Run any Pulumi program function under the recording mocks (components in isolation).
+
+    Fakes use the config's `accountId` and `aws:region` (default 111122223333, us-east-2).
+    """
+    config = dict(config or {})
     run = StackRun(stack=stack, config=config)
     ctx = _Context(
-        account=str(config.get(f"{PROJECT}:accountId", "000000000000")),
-        region=str(config.get("aws:region", "us-east-1")),
+        account=str(config.get(f"{PROJECT}:accountId", VENDOR_ACCOUNT)),
+        region=str(config.get("aws:region", VENDOR_REGION)),
         vendor_outputs=VENDOR_OUTPUTS if vendor_outputs is None else vendor_outputs,
     )
     mocks = RecordingMocks(run, ctx)
 
     # Fresh runtime state: no root stack, no config or outputs left by an earlier run.
     pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
-    set_all_config({k: as_config_string(v) for k, v in config.items()}, secret_keys)
+    set_all_config({k: as_config_string(v) for k, v in config.items()}, secret_keys or [])
     pulumi_mocks.set_mocks(
         mocks,
         project=PROJECT,
@@ -390,16 +443,21 @@ def run_stack(
     root = pulumi_settings.get_root_resource()
     assert root is not None
 
-    def program() -> None:
-        runpy.run_path(str(MAIN), run_name="__main__")
+    def body() -> None:
+        program()
 
-    _sync_await(run_pulumi_func(program))
+    _sync_await(run_pulumi_func(body))
     for name, value in getattr(root, "outputs", {}).items():
         output = pulumi.Output.from_input(value)
         run.exports[name] = _sync_await(output.future())
         if _sync_await(output.is_secret()):
             run.secret_exports.add(name)
     return run
+
+
+def resolve(output: pulumi.Output[Any]) -> Any:
+    """The value of an Output built outside a program run (pure grants, settings)."""
+    return _sync_await(output.future())
 
 
 @pytest.fixture(scope="module")
