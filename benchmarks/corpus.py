@@ -14,7 +14,7 @@ from functools import cache
 
 from benchmarks.harness import ROOT
 
-PARITY_SAMPLE = ROOT.parent / "shared" / "data" / "rake-parity-sample.jsonl"
+PARITY_SAMPLE = ROOT / "tests" / "services" / "fixtures" / "rake-parity-sample.jsonl"
 TARGET_BYTES = 1_000_000
 SEED = 20191007
 # Rows shorter than this are the fixture's adversarial strings, not English prose.

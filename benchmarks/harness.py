@@ -60,10 +60,10 @@ def best_seconds(run: Callable[[], object], *, repeat: int) -> float:
 
 
 def rss_mb(pid: int) -> float:
-    """Resident set size of a live process, in MiB, from /proc (Linux only)."""
+    """Resident set size of a live process, in MB (10^6 bytes), from /proc (Linux only)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+            return int(line.split()[1]) * 1024 / 1e6
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
