@@ -5,4 +5,5 @@ from __future__ import annotations
 from common import RakeSettings, run_service
 from rake_app.app import create_app
 
-run_service(create_app, RakeSettings)
+if __name__ == "__main__":
+    run_service(create_app, RakeSettings)

@@ -6,15 +6,18 @@ Settings are built from explicit values only, so a developer's environment canno
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 from fastapi import APIRouter
 
-from common import ProseSettings, RakeSettings, TextBody, create_service_app
+from common import NlpClientSettings, ProseSettings, RakeSettings, TextBody, create_service_app
+from nlp_client.app import create_app as create_nlp_client_app
 from prose_app.app import create_app as create_prose_app
 from prose_app.nlp import Prose, load_pipeline
 from rake_app.app import create_app as create_rake_app
+from tests.services.fake_upstream import fake_upstream
 from tests.services.helpers import TEST_API_KEY, serve_in_thread
 
 TEST_MAX_BODY_BYTES = 64 * 1024
@@ -83,3 +86,32 @@ def echo_url() -> Iterator[str]:
     app = create_service_app(title="echo", settings=settings, routers=[echo_router])
     with serve_in_thread(app) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def fake_upstream_url() -> Iterator[str]:
+    with serve_in_thread(fake_upstream) as url:
+        yield url
+
+
+EdgeFactory = Callable[..., AbstractContextManager[str]]
+
+
+@pytest.fixture
+def edge() -> EdgeFactory:
+    """``with edge(rake=url, prose=url, timeout=s) as edge_url:`` an nlp-client on loopback."""
+
+    @contextmanager
+    def start(*, rake: str, prose: str, timeout: float = 5.0) -> Iterator[str]:
+        settings = NlpClientSettings(
+            api_key=TEST_API_KEY,
+            max_body_bytes=TEST_MAX_BODY_BYTES,
+            rake_endpoint=rake,
+            prose_endpoint=prose,
+            upstream_timeout=timeout,
+            upstream_connect_timeout=timeout,
+        )
+        with serve_in_thread(create_nlp_client_app(settings)) as url:
+            yield url
+
+    return start

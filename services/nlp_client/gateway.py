@@ -1,0 +1,85 @@
+"""Calls to the upstream services over one pooled aiohttp session, with fixed errors.
+
+The client sees the upstream's status and JSON body as they are (the Go original turned
+upstream errors into 200s), or a 502/504 whose message never names an internal address.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from fastapi import FastAPI, Response
+
+from common import API_KEY_HEADER, ApiError, NlpClientSettings
+from common.errors import UPSTREAM_BAD_RESPONSE, UPSTREAM_TIMEOUT, UPSTREAM_UNREACHABLE
+
+RAKE = "rake"
+PROSE = "prose"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gateway:
+    """The upstreams by name (``rake``, ``prose``) and the session that reaches them."""
+
+    session: aiohttp.ClientSession
+    endpoints: Mapping[str, str]  # name -> base URL without a trailing slash
+    api_key: str
+
+    async def call(self, upstream: str, method: str, path: str, json_body: Any = None) -> Response:
+        """``method path`` on ``upstream``, relayed as a JSON response with its status."""
+        try:
+            async with self.session.request(
+                method,
+                self.endpoints[upstream] + path,
+                json=json_body,
+                headers={API_KEY_HEADER: self.api_key},
+            ) as upstream_response:
+                status = upstream_response.status
+                raw = await upstream_response.read()
+        except TimeoutError as exc:  # connect or total timeout (aiohttp's are TimeoutErrors)
+            raise self._failure(upstream, exc, 504, UPSTREAM_TIMEOUT) from exc
+        except aiohttp.ClientConnectorError as exc:  # refused, no route, DNS
+            raise self._failure(upstream, exc, 502, UPSTREAM_UNREACHABLE) from exc
+        except aiohttp.ClientError as exc:  # disconnected mid-answer, malformed HTTP
+            raise self._failure(upstream, exc, 502, UPSTREAM_BAD_RESPONSE) from exc
+        try:
+            json.loads(raw)
+        except ValueError as exc:
+            raise self._failure(upstream, exc, 502, UPSTREAM_BAD_RESPONSE) from exc
+        return Response(raw, status_code=status, media_type="application/json")
+
+    @staticmethod
+    def _failure(upstream: str, exc: Exception, status: int, message: str) -> ApiError:
+        # The log (operators) gets the cause; the client gets only the fixed message.
+        logger.warning(
+            "upstream call failed",
+            extra={"upstream": upstream, "status": status, "error": repr(exc)},
+        )
+        return ApiError(status, message)
+
+
+@asynccontextmanager
+async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """One ClientSession (a connection pool) for the app's lifetime: ``app.state.gateway``."""
+    settings: NlpClientSettings = app.state.settings
+    timeout = aiohttp.ClientTimeout(
+        total=settings.upstream_timeout, connect=settings.upstream_connect_timeout
+    )
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        app.state.gateway = Gateway(
+            session=session,
+            endpoints={
+                RAKE: str(settings.rake_endpoint).rstrip("/"),
+                PROSE: str(settings.prose_endpoint).rstrip("/"),
+            },
+            api_key=settings.api_key.get_secret_value(),
+        )
+        yield

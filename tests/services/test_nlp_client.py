@@ -1,0 +1,144 @@
+"""The edge: forwarding with the key, relayed statuses, and 502/504 that leak no address."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from common import errors
+from tests.services.conftest import EdgeFactory
+from tests.services.helpers import TEST_API_KEY, call
+from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
+
+OPERATIONS = [
+    pytest.param("/keywords", "rake", id="keywords"),
+    pytest.param("/tokens", "prose", id="tokens"),
+    pytest.param("/entities", "prose", id="entities"),
+    pytest.param("/sentences", "prose", id="sentences"),
+]
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize(("path", "upstream"), OPERATIONS)
+def test_edge_forwards_operation_to_its_upstream_with_key_and_text(
+    edge: EdgeFactory, fake_upstream_url: str, path: str, upstream: str
+) -> None:
+    # Each upstream echoes under its own prefix, so the echo shows which one was called.
+    with edge(rake=f"{fake_upstream_url}/rake", prose=f"{fake_upstream_url}/prose") as url:
+        reply = call("POST", f"{url}{path}", json_body={"text": "héllo", "ignored": 1})
+    echoed = reply.body
+    assert (reply.status, echoed["method"], echoed["path"], echoed["body"]) == (
+        200,
+        "POST",
+        f"/{upstream}{path}",
+        '{"text": "h\\u00e9llo"}',
+    )
+    assert (echoed["headers"]["x-api-key"], echoed["headers"]["content-type"]) == (
+        TEST_API_KEY,
+        "application/json",
+    )
+
+
+def test_edge_keywords_through_real_rake_app_returns_seed_candidates(
+    edge: EdgeFactory, rake_url: str
+) -> None:
+    with edge(rake=rake_url, prose=_closed_port_url()) as url:
+        reply = call("POST", f"{url}/keywords", json_body={"text": SEED_TEXT})
+    expected = [{"candidate": phrase, "score": score} for phrase, score in SEED_KEYWORDS]
+    assert (reply.status, reply.body) == (200, expected)
+
+
+@pytest.mark.parametrize(
+    "status",
+    [pytest.param(400, id="400"), pytest.param(413, id="413"), pytest.param(503, id="503")],
+)
+def test_edge_relays_upstream_status_and_json_body(
+    edge: EdgeFactory, fake_upstream_url: str, status: int
+) -> None:
+    upstream = f"{fake_upstream_url}/status/{status}"
+    with edge(rake=upstream, prose=upstream) as url:
+        reply = call("POST", f"{url}/tokens", json_body={"text": "x"})
+    assert (reply.status, reply.body) == (status, {"message": f"upstream said {status}"})
+
+
+def test_edge_upstream_unreachable_returns_502_without_address(edge: EdgeFactory) -> None:
+    upstream = _closed_port_url()
+    with edge(rake=upstream, prose=upstream) as url:
+        reply = call("POST", f"{url}/keywords", json_body={"text": "x"})
+    assert (reply.status, reply.body) == (502, {"message": errors.UPSTREAM_UNREACHABLE})
+
+
+def test_edge_upstream_timeout_returns_504(edge: EdgeFactory, fake_upstream_url: str) -> None:
+    upstream = f"{fake_upstream_url}/slow"
+    with edge(rake=upstream, prose=upstream, timeout=0.1) as url:
+        reply = call("POST", f"{url}/entities", json_body={"text": "x"})
+    assert (reply.status, reply.body) == (504, {"message": errors.UPSTREAM_TIMEOUT})
+
+
+def test_edge_upstream_non_json_answer_returns_502(
+    edge: EdgeFactory, fake_upstream_url: str
+) -> None:
+    upstream = f"{fake_upstream_url}/garbage"
+    with edge(rake=upstream, prose=upstream) as url:
+        reply = call("POST", f"{url}/sentences", json_body={"text": "x"})
+    assert (reply.status, reply.body) == (502, {"message": errors.UPSTREAM_BAD_RESPONSE})
+
+
+def test_edge_bad_body_is_refused_without_calling_upstream(edge: EdgeFactory) -> None:
+    upstream = _closed_port_url()  # a call would be a 502
+    with edge(rake=upstream, prose=upstream) as url:
+        reply = call("POST", f"{url}/keywords", json_body={"txt": "x"})
+    assert (reply.status, reply.body) == (422, {"message": errors.MISSING_TEXT})
+
+
+def test_edge_health_is_shallow_and_open(edge: EdgeFactory) -> None:
+    upstream = _closed_port_url()
+    with edge(rake=upstream, prose=upstream) as url:
+        reply = call("GET", f"{url}/health", key=None)
+    assert (reply.status, reply.body) == (200, {"status": "UP"})
+
+
+def test_edge_deep_health_relays_upstream_health(edge: EdgeFactory, rake_url: str) -> None:
+    with edge(rake=rake_url, prose=_closed_port_url()) as url:
+        rake = call("GET", f"{url}/health/rake")
+        prose = call("GET", f"{url}/health/prose")
+    assert ((rake.status, rake.body), (prose.status, prose.body)) == (
+        (200, {"status": "UP"}),
+        (502, {"message": errors.UPSTREAM_UNREACHABLE}),
+    )
+
+
+def test_edge_deep_health_needs_the_key(edge: EdgeFactory, rake_url: str) -> None:
+    with edge(rake=rake_url, prose=rake_url) as url:
+        reply = call("GET", f"{url}/health/rake", key=None)
+    assert (reply.status, reply.body) == (400, {"message": errors.MISSING_KEY})
+
+
+def test_edge_deep_health_unknown_app_returns_404(edge: EdgeFactory, rake_url: str) -> None:
+    with edge(rake=rake_url, prose=rake_url) as url:
+        reply = call("GET", f"{url}/health/nlp")
+    assert (reply.status, reply.body) == (404, {"message": errors.UNKNOWN_APP})
+
+
+def test_edge_routes_lists_all_routes_in_order(edge: EdgeFactory, rake_url: str) -> None:
+    with edge(rake=rake_url, prose=rake_url) as url:
+        reply = call("GET", f"{url}/routes")
+    assert (reply.status, reply.body) == (
+        200,
+        [
+            {"method": "GET", "path": "/health", "name": "health"},
+            {"method": "GET", "path": "/routes", "name": "routes"},
+            {"method": "GET", "path": "/health/{app_name}", "name": "upstream_health"},
+            {"method": "POST", "path": "/keywords", "name": "keywords"},
+            {"method": "POST", "path": "/tokens", "name": "tokens"},
+            {"method": "POST", "path": "/entities", "name": "entities"},
+            {"method": "POST", "path": "/sentences", "name": "sentences"},
+        ],
+    )
