@@ -75,7 +75,7 @@ def schema_report() -> dict[str, Any]:
     return check_jsonschema("vendor.github-workflows", WORKFLOWS)
 
 
-def test_workflows_directory_holds_the_four_workflows() -> None:
+def test_workflows_directory_holds_exactly_the_project_workflows() -> None:
     assert [path.name for path in WORKFLOWS] == [
         "acceptance.yml",
         "deploy.yml",
