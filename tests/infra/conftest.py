@@ -56,6 +56,25 @@ VENDOR_OUTPUTS: Mapping[str, Any] = {
     "rake_app_repository_arn": f"arn:aws:ecr:{VENDOR_REGION}:{VENDOR_ACCOUNT}:repository/rake-app",
     "rake_app_image_uri": VENDOR_IMAGE_URI,
 }
+# Expected action lists, written out once for every test's exact-policy assertion.
+PULL_AND_DESCRIBE_ACTIONS = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
+    "ecr:GetDownloadUrlForLayer",
+]
+PULL_PUSH_ACTIONS = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:CompleteLayerUpload",
+    "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+]
 # The customer's secret `apiKey` in tests (never a real key).
 TEST_API_KEY = "test-api-key-not-a-secret"
 

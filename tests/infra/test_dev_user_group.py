@@ -10,21 +10,11 @@ import pytest
 
 from components.dev_user_group import DevUserGroup, DevUserGroupArgs
 from components.shared_repo import RepoRef
+from tests.infra.conftest import PULL_PUSH_ACTIONS as PULL_PUSH
 from tests.infra.conftest import StackRun, all_of, only, run_program
 
 ARN_A = "arn:aws:ecr:us-west-2:999988887777:repository/nlp-client"
 ARN_B = "arn:aws:ecr:us-west-2:999988887777:repository/prose-app"
-PULL_PUSH = [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:CompleteLayerUpload",
-    "ecr:DescribeImages",
-    "ecr:DescribeRepositories",
-    "ecr:GetDownloadUrlForLayer",
-    "ecr:InitiateLayerUpload",
-    "ecr:PutImage",
-    "ecr:UploadLayerPart",
-]
 
 
 def build_group(**changes: Any) -> StackRun:
@@ -76,11 +66,12 @@ def test_dev_user_group_gives_each_user_membership_and_a_reset_required_login() 
     run = build_group()
     memberships = all_of(run.resources, "aws:iam/userGroupMembership:UserGroupMembership")
     profiles = all_of(run.resources, "aws:iam/userLoginProfile:UserLoginProfile")
-    assert [(m.name, m.inputs) for m in memberships] == [
-        ("developers-membership-alice", {"user": "alice", "groups": ["Development"]}),
-        ("developers-membership-bob", {"user": "bob", "groups": ["Development"]}),
+    # Registrations run concurrently: compare in name order.
+    assert sorted((m.name, m.inputs["user"], m.inputs["groups"]) for m in memberships) == [
+        ("developers-membership-alice", "alice", ["Development"]),
+        ("developers-membership-bob", "bob", ["Development"]),
     ]
-    assert [(p.inputs["user"], p.inputs["passwordResetRequired"]) for p in profiles] == [
+    assert sorted((p.inputs["user"], p.inputs["passwordResetRequired"]) for p in profiles) == [
         ("alice", True),
         ("bob", True),
     ]

@@ -9,14 +9,7 @@ from components.iam import (
     repository_pull_policy,
     statement_id,
 )
-
-PULL_AND_DESCRIBE = [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:DescribeImages",
-    "ecr:DescribeRepositories",
-    "ecr:GetDownloadUrlForLayer",
-]
+from tests.infra.conftest import PULL_AND_DESCRIBE_ACTIONS as PULL_AND_DESCRIBE
 
 
 def test_repository_pull_policy_grants_account_roots_pull_only() -> None:

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from components.iam import lifecycle_policy, repository_pull_policy
 from tests.infra.conftest import (
+    PULL_AND_DESCRIBE_ACTIONS,
+    PULL_PUSH_ACTIONS,
     StackRun,
     all_of,
     fake_digest,
@@ -21,13 +24,6 @@ from tests.infra.conftest import (
 ACCOUNT = "111122223333"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-2.amazonaws.com"
 REPO_ARN = f"arn:aws:ecr:us-east-2:{ACCOUNT}:repository/rake-app"
-PULL_AND_DESCRIBE = [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:DescribeImages",
-    "ecr:DescribeRepositories",
-    "ecr:GetDownloadUrlForLayer",
-]
 RAKE_APP_SOURCE = {"source": "services/rake_app"}
 
 
@@ -48,7 +44,7 @@ def test_vendor_repository_policy_grants_the_customer_account_pull_only(
                 "Sid": "CrossAccountPull",
                 "Effect": "Allow",
                 "Principal": {"AWS": ["arn:aws:iam::999988887777:root"]},
-                "Action": PULL_AND_DESCRIBE,
+                "Action": PULL_AND_DESCRIBE_ACTIONS,
             }
         ],
     }
@@ -80,32 +76,8 @@ def test_vendor_repository_is_immutable_scanned_encrypted_and_force_deleted(
 def test_vendor_lifecycle_expires_untagged_and_keeps_ten_releases(vendor_run: StackRun) -> None:
     lifecycle = only(vendor_run.resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy")
     assert lifecycle.inputs["repository"] == "rake-app"
-    assert json.loads(lifecycle.inputs["policy"]) == {
-        "rules": [
-            {
-                "rulePriority": 1,
-                "description": "Expire untagged images one day after they were pushed.",
-                "selection": {
-                    "tagStatus": "untagged",
-                    "countType": "sinceImagePushed",
-                    "countUnit": "days",
-                    "countNumber": 1,
-                },
-                "action": {"type": "expire"},
-            },
-            {
-                "rulePriority": 2,
-                "description": "Keep the newest 10 tagged release images.",
-                "selection": {
-                    "tagStatus": "tagged",
-                    "tagPatternList": ["*"],
-                    "countType": "imageCountMoreThan",
-                    "countNumber": 10,
-                },
-                "action": {"type": "expire"},
-            },
-        ]
-    }
+    # The builder's exact JSON is asserted in test_iam.py; here: wired with the config's N.
+    assert json.loads(lifecycle.inputs["policy"]) == lifecycle_policy(keep_release_images=10)
 
 
 def test_vendor_image_is_built_for_amd64_from_services_and_pushed_with_a_secret_login(
@@ -142,17 +114,7 @@ def test_vendor_group_policy_allows_push_pull_on_the_repo_and_login_on_star_only
             {
                 "Sid": "PullPushRakeApp",
                 "Effect": "Allow",
-                "Action": [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:CompleteLayerUpload",
-                    "ecr:DescribeImages",
-                    "ecr:DescribeRepositories",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:InitiateLayerUpload",
-                    "ecr:PutImage",
-                    "ecr:UploadLayerPart",
-                ],
+                "Action": PULL_PUSH_ACTIONS,
                 "Resource": [REPO_ARN],
             },
         ],
@@ -241,10 +203,10 @@ def test_vendor_every_aws_and_docker_resource_uses_the_explicit_provider(
 
 
 def test_vendor_components_use_the_project_type_tokens(vendor_run: StackRun) -> None:
-    components = [(r.type, r.name) for r in vendor_run.resources if not r.custom]
+    components = sorted((r.type, r.name) for r in vendor_run.resources if not r.custom)
     assert components == [
-        ("ecr-cross-account:components:SharedRepo", "rake-app"),
         ("ecr-cross-account:components:DevUserGroup", "developers"),
+        ("ecr-cross-account:components:SharedRepo", "rake-app"),
     ]
 
 
@@ -257,20 +219,12 @@ def test_vendor_org_id_variant_adds_an_org_conditioned_pull() -> None:
         }
     }
     run = run_stack("vendor", overrides={"repositories": repositories})
-    assert repository_policy(run)["Statement"] == [
-        {
-            "Sid": "CrossAccountPull",
-            "Effect": "Allow",
-            "Principal": {"AWS": ["arn:aws:iam::999988887777:root"]},
-            "Action": PULL_AND_DESCRIBE,
-        },
-        {
-            "Sid": "OrganizationPull",
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": PULL_AND_DESCRIBE,
-            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}},
-        },
+    assert repository_policy(run) == repository_pull_policy(
+        pull_accounts=["999988887777"], pull_org_id="o-abc123def4"
+    )
+    assert [statement["Sid"] for statement in repository_policy(run)["Statement"]] == [
+        "CrossAccountPull",
+        "OrganizationPull",
     ]
 
 
