@@ -78,7 +78,8 @@ class AccountAccess:
         return {"AWS_PROFILE": self.profile} | dict.fromkeys(STATIC_KEY_VARIABLES, "")
 
 
-def _env_names(side: str) -> tuple[str, str, str]:
+def env_names(side: str) -> tuple[str, str, str]:
+    """One side's variables: account ID, profile, role ARN (`VENDOR_ACCOUNT_ID`, ...)."""
     prefix = side.upper()
     return f"{prefix}_ACCOUNT_ID", f"{prefix}_AWS_PROFILE", f"{prefix}_ROLE_ARN"
 
@@ -89,7 +90,7 @@ def missing_requirements(environ: Mapping[str, str], *, pulumi_cli: str | None) 
     if pulumi_cli is None:
         missing.append("the `pulumi` CLI on PATH")
     for side in SIDES:
-        account_var, profile_var, role_var = _env_names(side)
+        account_var, profile_var, role_var = env_names(side)
         account_id = environ.get(account_var, "")
         if not account_id:
             missing.append(f"{account_var} (the {side} account's 12-digit ID)")
@@ -121,7 +122,7 @@ def skip_reason(missing: Iterable[str]) -> str | None:
 
 def account_access(environ: Mapping[str, str], side: str) -> AccountAccess:
     """One side's access, read from an environment `missing_requirements` found complete."""
-    account_var, profile_var, role_var = _env_names(side)
+    account_var, profile_var, role_var = env_names(side)
     return AccountAccess(
         side=side,
         account_id=environ[account_var],

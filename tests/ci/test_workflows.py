@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.acceptance.harness import SIDES, env_names
 from tests.ci.workflow_calls import load_workflow, local_reference_problems, parse_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,6 +113,21 @@ def test_local_action_matches_github_action_schema(action: Path) -> None:
 @pytest.mark.parametrize("workflow", _ids(WORKFLOWS))
 def test_workflow_local_references_exist_and_fit(workflow: Path) -> None:
     assert local_reference_problems(load_workflow(workflow), ROOT) == []
+
+
+def test_acceptance_workflow_gives_each_account_its_id_and_profile() -> None:
+    workflow = load_workflow(ROOT / ".github" / "workflows" / "acceptance.yml")
+    steps = workflow["jobs"]["acceptance"]["steps"]
+    (test_step,) = [s for s in steps if "pytest -m acceptance tests/acceptance" in s.get("run", "")]
+    env = test_step["env"]
+
+    for side in SIDES:
+        account_var, profile_var, _ = env_names(side)
+        assert env[account_var] == f"${{{{ steps.{side}.outputs.aws-account-id }}}}"
+        assert env[profile_var] == side
+        assert f"--profile {side}" in next(
+            s["run"] for s in steps if s.get("name", "").endswith(f'profile "{side}"')
+        )
 
 
 BROKEN_WORKFLOW = """\
