@@ -743,6 +743,13 @@ def _project_values(project: str) -> dict[str, Any]:
     return {k[len(prefix) :]: v for k, v in raw.items() if k.startswith(prefix)}
 
 
+def _is_secret_key(key: str) -> bool:
+    # The language host copies PULUMI_CONFIG_SECRET_KEYS into the runtime; read both to be sure.
+    return (
+        runtime_config.is_config_secret(key) or key in runtime_config.get_config_secret_keys_env()
+    )
+
+
 def load_settings(project: str | None = None) -> Settings:
     """Read and validate the running stack's config (raises one ValueError listing all problems)."""
     project = project or pulumi.get_project()
@@ -754,7 +761,7 @@ def load_settings(project: str | None = None) -> Settings:
         values,
         region=pulumi.Config("aws").get("region"),
         api_key=api_key,
-        api_key_is_secret=runtime_config.is_config_secret(f"{project}:apiKey"),
+        api_key_is_secret=_is_secret_key(f"{project}:apiKey"),
         project=project,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any
 
@@ -382,3 +383,20 @@ def test_settings_error_lines_share_one_format() -> None:
     message = errors_of("vendor", accountId="x", imageTag="?")
     pattern = re.compile(r"ecr-cross-account:\w+: expected .+, got .+\.")
     assert [bool(pattern.fullmatch(line)) for line in message.splitlines()] == [True, True]
+
+
+def test_load_settings_reads_config_and_secret_keys_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = {k: as_config_string(v) for k, v in stack_config("customer").items()}
+    config[f"{P}apiKey"] = "env-test-key"
+    set_all_config({}, [])
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps([f"{P}apiKey"]))
+    settings = load_settings(PROJECT)
+    assert (settings.account_id, settings.vendor) == (
+        "999988887777",
+        VendorSettings(stack="organization/ecr-cross-account/vendor"),
+    )
+    assert settings.api_key is not None
+    assert _sync_await(settings.api_key.is_secret()) is True

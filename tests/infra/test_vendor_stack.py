@@ -301,3 +301,16 @@ def test_vendor_bad_config_fails_naming_the_key(overrides: dict[str, Any], messa
     with pytest.raises(ValueError) as exc_info:
         run_stack("vendor", overrides=overrides)
     assert str(exc_info.value) == message
+
+
+def test_vendor_program_runs_in_preview_without_errors() -> None:
+    run = run_stack("vendor", preview=True)
+    assert sorted(run.exports) == [
+        "account_id",
+        "developer_group_name",
+        "developer_passwords",
+        "rake_app_image_uri",
+        "rake_app_repository_arn",
+        "rake_app_repository_url",
+        "region",
+    ]
