@@ -35,6 +35,7 @@ from tests.acceptance.harness import (
     SEED_KEYWORDS,
     SEED_TEXT,
     AccountAccess,
+    StackNames,
     account_access,
     creates_by_type,
     customer_config,
@@ -91,8 +92,8 @@ def step(name: str) -> Iterator[None]:
 
 
 def new_token() -> str:
-    """Ten lowercase hex digits: seconds of the day (sortable in a listing) plus randomness."""
-    return f"{int(time.time()) % 100_000:05x}{secrets.token_hex(3)}"[:10]
+    """Ten random lowercase hex digits: two runs never share a stack name."""
+    return secrets.token_hex(5)
 
 
 class Backend:
@@ -108,9 +109,11 @@ class Backend:
         self.passphrase_file.touch(mode=0o600)
         self.passphrase_file.write_text(self.passphrase, encoding="utf-8")
 
-    def recovery_hint(self, stack: str) -> str:
+    def recovery_hint(self, stack: str, access: AccountAccess) -> str:
+        """The command that finishes a failed destroy, from the project directory."""
+        profile = f"AWS_PROFILE={access.profile} " if access.profile else ""
         return (
-            f"PULUMI_BACKEND_URL={self.url} "
+            f"{profile}PULUMI_BACKEND_URL={self.url} "
             f'PULUMI_CONFIG_PASSPHRASE="$(cat {self.passphrase_file})" '
             f"pulumi destroy --stack {stack}"
         )
@@ -144,6 +147,23 @@ def configure(stack: auto.Stack, config: dict[str, Any], *, api_key: str | None 
         stack.set_config(API_KEY_CONFIG, auto.ConfigValue(api_key, secret=True))
 
 
+def create_pair(
+    stacks: list[auto.Stack],
+    names: StackNames,
+    configs: tuple[dict[str, Any], dict[str, Any]],
+    *,
+    api_key: str,
+    backend: Backend,
+) -> None:
+    """Create and configure the vendor then the customer stack, appending each to `stacks` the
+    moment it exists, so the caller's `finally` removes whatever was created."""
+    for name, access in zip((names.vendor, names.customer), accesses(), strict=True):
+        with step(f"create stack {name}"):
+            stacks.append(create(name, access=access, backend=backend))
+    configure(stacks[0], configs[0])
+    configure(stacks[1], configs[1], api_key=api_key)
+
+
 def remove_stack(stack: auto.Stack) -> None:
     """Forget the stack (its state and its Pulumi.<name>.yaml); its resources must be gone."""
     stack.workspace.remove_stack(stack.name, force=True)
@@ -167,11 +187,11 @@ def test_two_accounts_preview_with_policy_pack_plans_expected_resources(tmp_path
     vendor, customer = accesses()
     backend = Backend(tmp_path)
     names = unique_stack_names(new_token())
-    configs = {
-        names.vendor: vendor_config(
+    configs = (
+        vendor_config(
             read_stack_config("vendor"), vendor=vendor, customer_account_id=customer.account_id
         ),
-        names.customer: customer_config(
+        customer_config(
             read_stack_config("customer"),
             customer=customer,
             vendor_source=vendor_image_source(
@@ -180,16 +200,12 @@ def test_two_accounts_preview_with_policy_pack_plans_expected_resources(tmp_path
                 vendor_region=stack_region("vendor"),
             ),
         ),
-    }
+    )
     stacks: list[auto.Stack] = []
     try:
-        for name, access in ((names.vendor, vendor), (names.customer, customer)):
-            with step(f"create stack {name}"):
-                stacks.append(create(name, access=access, backend=backend))
-        configure(stacks[0], configs[names.vendor])
-        configure(stacks[1], configs[names.customer], api_key=secrets.token_hex(32))
+        create_pair(stacks, names, configs, api_key=secrets.token_hex(32), backend=backend)
 
-        for stack in stacks:
+        for stack, config in zip(stacks, configs, strict=True):
             events: list[auto.EngineEvent] = []
             # when
             with step(f"preview {stack.name} with the policy pack"):
@@ -207,10 +223,10 @@ def test_two_accounts_preview_with_policy_pack_plans_expected_resources(tmp_path
                 for e in events
                 if e.resource_pre_event is not None
             ]
-            expected = expected_creates(configs[stack.name])
+            expected = expected_creates(config)
             assert violations == []
             assert creates_by_type(steps, expected) == expected
-            assert dict(result.change_summary) == {"create": len(steps)}
+            assert set(result.change_summary) == {"create"}  # a fresh stack only creates
     finally:
         for stack in reversed(stacks):
             with step(f"remove stack {stack.name}"):
@@ -225,24 +241,17 @@ def test_two_accounts_up_serves_the_api_through_the_alb_then_destroys(tmp_path: 
     say(f"stacks {names.vendor} and {names.customer} on {backend.url.split('://')[0]}://")
     stacks: list[auto.Stack] = []
     try:
-        for name, access in ((names.vendor, vendor), (names.customer, customer)):
-            with step(f"create stack {name}"):
-                stacks.append(create(name, access=access, backend=backend))
-        configure(
-            stacks[0],
+        configs = (
             vendor_config(
                 read_stack_config("vendor"), vendor=vendor, customer_account_id=customer.account_id
             ),
-        )
-        configure(
-            stacks[1],
             customer_config(
                 read_stack_config("customer"),
                 customer=customer,
                 vendor_source=vendor_stack_source(names.vendor),
             ),
-            api_key=api_key,
         )
+        create_pair(stacks, names, configs, api_key=api_key, backend=backend)
 
         for stack in stacks:  # vendor first: the customer reads its outputs
             with step(f"up {stack.name}"):
@@ -276,14 +285,14 @@ def test_two_accounts_up_serves_the_api_through_the_alb_then_destroys(tmp_path: 
             )
     finally:
         problems: list[str] = []
-        for stack in reversed(stacks):  # customer first: it uses the vendor's image
+        # Customer first: its tasks use the vendor's image. zip stops at the stacks created.
+        for stack, access in reversed(list(zip(stacks, (vendor, customer), strict=False))):
             try:
                 with step(f"destroy {stack.name}"):
                     stack.destroy(on_output=say)
                 remove_stack(stack)
             except auto.CommandError as error:
-                problems.append(
-                    f"{stack.name}: {error}\n  finish it: {backend.recovery_hint(stack.name)}"
-                )
+                hint = backend.recovery_hint(stack.name, access)
+                problems.append(f"{stack.name}: {error}\n  finish it: {hint}")
         if problems:
             pytest.fail("destroy failed; resources may be left behind:\n" + "\n".join(problems))
