@@ -17,13 +17,41 @@ import spacy
 from common.settings import ProseSettings
 from prose_app.nlp import (
     EXCLUDED_COMPONENTS,
+    Entity,
     ModelNotInstalledError,
     Prose,
+    Sentence,
+    Token,
     load_pipeline,
     prose_label,
 )
 
 GOLDEN = Path(__file__).parent / "fixtures" / "prose-golden.json"
+
+# A short sample and its three answers (test_prose_app.py expects the same over HTTP).
+SAMPLE_TEXT = "Tim Cook works at Apple. He lives in California."
+SAMPLE_TOKENS: list[Token] = [
+    {"tag": "NNP", "text": "Tim", "label": "B-PERSON"},
+    {"tag": "NNP", "text": "Cook", "label": "I-PERSON"},
+    {"tag": "VBZ", "text": "works", "label": "O"},
+    {"tag": "IN", "text": "at", "label": "O"},
+    {"tag": "NNP", "text": "Apple", "label": "B-ORGANIZATION"},
+    {"tag": ".", "text": ".", "label": "O"},
+    {"tag": "PRP", "text": "He", "label": "O"},
+    {"tag": "VBZ", "text": "lives", "label": "O"},
+    {"tag": "IN", "text": "in", "label": "O"},
+    {"tag": "NNP", "text": "California", "label": "B-GPE"},
+    {"tag": ".", "text": ".", "label": "O"},
+]
+SAMPLE_ENTITIES: list[Entity] = [
+    {"text": "Tim Cook", "label": "PERSON"},
+    {"text": "Apple", "label": "ORGANIZATION"},
+    {"text": "California", "label": "GPE"},
+]
+SAMPLE_SENTENCES: list[Sentence] = [
+    {"text": "Tim Cook works at Apple."},
+    {"text": "He lives in California."},
+]
 
 # Paragraphs that exercise every mapped label, several sentences, extra whitespace and non-ASCII.
 GOLDEN_TEXTS = (
@@ -103,25 +131,21 @@ def test_load_pipeline_without_senter_raises_naming_spacy_model(tmp_path: Path) 
 
 
 def test_tokens_multiword_entities_get_iob_labels_with_prose_names(prose: Prose) -> None:
-    assert prose.tokens("Tim Cook works at Apple.") == [
-        {"tag": "NNP", "text": "Tim", "label": "B-PERSON"},
-        {"tag": "NNP", "text": "Cook", "label": "I-PERSON"},
-        {"tag": "VBZ", "text": "works", "label": "O"},
-        {"tag": "IN", "text": "at", "label": "O"},
-        {"tag": "NNP", "text": "Apple", "label": "B-ORGANIZATION"},
-        {"tag": ".", "text": ".", "label": "O"},
-    ]
+    assert prose.tokens(SAMPLE_TEXT) == SAMPLE_TOKENS
+
+
+def test_entities_sample_uses_prose_names(prose: Prose) -> None:
+    assert prose.entities(SAMPLE_TEXT) == SAMPLE_ENTITIES
+
+
+def test_sentences_sample_is_split_in_two(prose: Prose) -> None:
+    assert prose.sentences(SAMPLE_TEXT) == SAMPLE_SENTENCES
 
 
 def test_tokens_whitespace_runs_are_dropped(prose: Prose) -> None:
-    assert prose.tokens("Hello  world.\n\nBye now. ") == [
-        {"tag": "UH", "text": "Hello", "label": "O"},
-        {"tag": "NN", "text": "world", "label": "O"},
-        {"tag": ".", "text": ".", "label": "O"},
-        {"tag": "NNP", "text": "Bye", "label": "O"},
-        {"tag": "RB", "text": "now", "label": "O"},
-        {"tag": ".", "text": ".", "label": "O"},
-    ]
+    tokens = prose.tokens("Hello  world.\n\nBye now. ")
+
+    assert [token["text"] for token in tokens] == ["Hello", "world", ".", "Bye", "now", "."]
 
 
 def test_tokens_entity_spanning_whitespace_keeps_iob_sequence(prose: Prose) -> None:

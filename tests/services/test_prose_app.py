@@ -12,10 +12,15 @@ import pytest
 from common import HEALTH_BODY, ProseSettings, errors
 from prose_app.nlp import ModelNotInstalledError, Prose, load_pipeline
 from tests.services.helpers import TEST_API_KEY, Reply, call
+from tests.services.test_nlp import (
+    SAMPLE_ENTITIES,
+    SAMPLE_SENTENCES,
+    SAMPLE_TEXT,
+    SAMPLE_TOKENS,
+)
 
 JSON = {"Content-Type": "application/json"}
 POST_PATHS = ("/tokens", "/entities", "/sentences")
-TEXT = "Tim Cook works at Apple. He lives in California."
 
 
 def test_health_without_key_is_up(prose_url: str) -> None:
@@ -39,47 +44,20 @@ def test_routes_lists_every_route_in_order(prose_url: str) -> None:
     )
 
 
-def test_tokens_returns_tag_text_and_iob_label(prose_url: str) -> None:
-    reply = call("POST", f"{prose_url}/tokens", json_body={"text": TEXT})
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        pytest.param("/tokens", SAMPLE_TOKENS, id="tokens"),
+        pytest.param("/entities", SAMPLE_ENTITIES, id="entities"),
+        pytest.param("/sentences", SAMPLE_SENTENCES, id="sentences"),
+    ],
+)
+def test_post_sample_returns_engine_answer_as_json(
+    prose_url: str, path: str, expected: list[dict[str, str]]
+) -> None:
+    reply = call("POST", f"{prose_url}{path}", json_body={"text": SAMPLE_TEXT})
 
-    assert (reply.status, reply.body) == (
-        200,
-        [
-            {"tag": "NNP", "text": "Tim", "label": "B-PERSON"},
-            {"tag": "NNP", "text": "Cook", "label": "I-PERSON"},
-            {"tag": "VBZ", "text": "works", "label": "O"},
-            {"tag": "IN", "text": "at", "label": "O"},
-            {"tag": "NNP", "text": "Apple", "label": "B-ORGANIZATION"},
-            {"tag": ".", "text": ".", "label": "O"},
-            {"tag": "PRP", "text": "He", "label": "O"},
-            {"tag": "VBZ", "text": "lives", "label": "O"},
-            {"tag": "IN", "text": "in", "label": "O"},
-            {"tag": "NNP", "text": "California", "label": "B-GPE"},
-            {"tag": ".", "text": ".", "label": "O"},
-        ],
-    )
-
-
-def test_entities_returns_text_and_prose_label(prose_url: str) -> None:
-    reply = call("POST", f"{prose_url}/entities", json_body={"text": TEXT})
-
-    assert (reply.status, reply.body) == (
-        200,
-        [
-            {"text": "Tim Cook", "label": "PERSON"},
-            {"text": "Apple", "label": "ORGANIZATION"},
-            {"text": "California", "label": "GPE"},
-        ],
-    )
-
-
-def test_sentences_returns_each_sentence(prose_url: str) -> None:
-    reply = call("POST", f"{prose_url}/sentences", json_body={"text": TEXT})
-
-    assert (reply.status, reply.body) == (
-        200,
-        [{"text": "Tim Cook works at Apple."}, {"text": "He lives in California."}],
-    )
+    assert (reply.status, reply.body) == (200, expected)
 
 
 def test_unicode_text_round_trips_unchanged(prose_url: str) -> None:
@@ -103,11 +81,11 @@ def test_post_with_nothing_to_analyse_returns_empty_list(
 
 def _request(case: str, url: str) -> Reply:
     requests: dict[str, Callable[[], Reply]] = {
-        "missing-key": lambda: call("POST", url, json_body={"text": TEXT}, key=None),
-        "wrong-key": lambda: call("POST", url, json_body={"text": TEXT}, key="not-the-key"),
+        "missing-key": lambda: call("POST", url, json_body={"text": SAMPLE_TEXT}, key=None),
+        "wrong-key": lambda: call("POST", url, json_body={"text": SAMPLE_TEXT}, key="not-the-key"),
         "invalid-json": lambda: call("POST", url, data=b'{"text": ', headers=JSON),
         "not-an-object": lambda: call("POST", url, json_body=["text"]),
-        "missing-text": lambda: call("POST", url, json_body={"txt": TEXT}),
+        "missing-text": lambda: call("POST", url, json_body={"txt": SAMPLE_TEXT}),
         "text-not-string": lambda: call("POST", url, json_body={"text": 42}),
         "form-content-type": lambda: call(
             "POST",
