@@ -6,9 +6,12 @@ through one): a client error says what to fix, a server error says only what fai
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 MISSING_KEY = "missing key in request header"
@@ -29,6 +32,23 @@ UPSTREAM_BAD_RESPONSE = "upstream service sent an invalid response"
 UNKNOWN_APP = "unknown app: expected rake or prose"
 
 _MESSAGES_BY_STATUS = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: BODY_TOO_LARGE}
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response: ``{"message": "..."}``."""
+
+    message: str
+
+
+# What a keyed route can answer besides its success, for the OpenAPI document (clients and the
+# schema fuzzer in tests/robustness read it).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": f"{MISSING_KEY}, or {INVALID_JSON}"},
+    401: {"model": ErrorBody, "description": INVALID_KEY},
+    413: {"model": ErrorBody, "description": BODY_TOO_LARGE},
+    415: {"model": ErrorBody, "description": UNSUPPORTED_MEDIA_TYPE},
+    422: {"model": ErrorBody, "description": "the body or a parameter has the wrong shape"},
+}
 
 
 class ApiError(Exception):

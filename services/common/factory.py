@@ -8,14 +8,16 @@ from typing import TypeVar
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.types import Lifespan
 
 from common.auth import require_api_key
-from common.errors import install_error_handlers
+from common.errors import ERROR_RESPONSES, install_error_handlers
 from common.health import health_router, routes_router
 from common.limits import BodySizeLimit
 from common.logs import LOG_CONFIG, AccessLog
+from common.models import TEXT_BODY_OPENAPI, read_text_in
 from common.settings import ServiceSettings, describe_settings_error
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -44,12 +46,25 @@ def create_service_app(
     app.state.settings = settings
     app.include_router(health_router)
     for router in (routes_router, *routers):
-        app.include_router(router, dependencies=[Depends(require_api_key)])
+        _document_text_bodies(router)
+        app.include_router(
+            router, dependencies=[Depends(require_api_key)], responses=ERROR_RESPONSES
+        )
     install_error_handlers(app)
     # The last added is outermost: the access log also records the 413s of the size limit.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)
     return app
+
+
+def _document_text_bodies(router: APIRouter) -> None:
+    # `TextBody` parses the raw request itself (for its fixed messages), so FastAPI cannot see
+    # the body: declare it on each route that takes one, or the OpenAPI document omits it.
+    for route in router.routes:
+        if isinstance(route, APIRoute) and any(
+            dependency.call is read_text_in for dependency in route.dependant.dependencies
+        ):
+            route.openapi_extra = TEXT_BODY_OPENAPI
 
 
 def run_service(

@@ -61,3 +61,11 @@ async def read_text_in(request: Request) -> TextIn:
 
 
 TextBody = Annotated[TextIn, Depends(read_text_in)]
+
+# The OpenAPI `requestBody` of a route that takes `TextBody` (see common.factory).
+TEXT_BODY_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": TextIn.model_json_schema()}},
+    }
+}
