@@ -7,7 +7,7 @@ the same policies and drive them with `ResourceValidationArgs`, as the CLI does.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from pulumi_policy import (
@@ -53,25 +53,24 @@ def _provider_props(provider: PolicyProviderResource | None) -> Mapping[str, Any
 
 def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     """A mandatory policy reporting each of the rule's violations on the resource."""
-
-    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        for message in rule(args.resource_type, args.props):
-            report_violation(message, None)
-
-    return ResourceValidationPolicy(
-        name=policy_name(rule),
-        description=policy_description(rule),
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    )
+    return _resource_policy(rule, lambda args: rule(args.resource_type, args.props))
 
 
 def account_policy(rule: AccountRule) -> ResourceValidationPolicy:
     """Like `resource_policy`, with the account of the resource's provider."""
+    return _resource_policy(
+        rule,
+        lambda args: rule(
+            args.resource_type, args.props, provider_account_id(_provider_props(args.provider))
+        ),
+    )
 
+
+def _resource_policy(
+    rule: ResourceRule | AccountRule, check: Callable[[ResourceValidationArgs], list[str]]
+) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        account_id = provider_account_id(_provider_props(args.provider))
-        for message in rule(args.resource_type, args.props, account_id):
+        for message in check(args):
             report_violation(message, None)
 
     return ResourceValidationPolicy(

@@ -85,21 +85,21 @@ def test_lifecycle_policy_builder_matches_the_documented_shape(aws: FakeAws) -> 
     assert aws.put_lifecycle_policy(json.dumps(document)) is None
 
 
+def rule(priority: int, tag_status: str, count_type: str, count: int, **extra: Any) -> Any:
+    """A lifecycle rule; `extra` adds selection keys, or replaces the action (`action=...`)."""
+    action = extra.pop("action", EXPIRE)
+    selection = {"tagStatus": tag_status, "countType": count_type, "countNumber": count, **extra}
+    return {"rulePriority": priority, "selection": selection, "action": action}
+
+
+KEEP_NINE = rule(1, "any", "imageCountMoreThan", 9)
+
+
 @pytest.mark.parametrize(
     ("rules", "expected"),
     [
         pytest.param(
-            [
-                {
-                    "rulePriority": 1,
-                    "selection": {
-                        "tagStatus": "tagged",
-                        "countType": "imageCountMoreThan",
-                        "countNumber": 5,
-                    },
-                    "action": EXPIRE,
-                }
-            ],
+            [rule(1, "tagged", "imageCountMoreThan", 5)],
             [
                 "$.rules[0].selection: {'tagStatus': 'tagged', 'countType': 'imageCountMoreThan', "
                 "'countNumber': 5} is not valid under any of the given schemas"
@@ -107,92 +107,22 @@ def test_lifecycle_policy_builder_matches_the_documented_shape(aws: FakeAws) -> 
             id="tagged-without-tag-filter",
         ),
         pytest.param(
-            [
-                {
-                    "rulePriority": 1,
-                    "selection": {
-                        "tagStatus": "untagged",
-                        "countType": "sinceImagePushed",
-                        "countNumber": 1,
-                    },
-                    "action": EXPIRE,
-                }
-            ],
+            [rule(1, "untagged", "sinceImagePushed", 1)],
             ["$.rules[0].selection: 'countUnit' is a required property"],
             id="age-without-unit",
         ),
         pytest.param(
-            [
-                {
-                    "rulePriority": 1,
-                    "selection": {
-                        "tagStatus": "any",
-                        "countType": "imageCountMoreThan",
-                        "countNumber": 9,
-                    },
-                    "action": EXPIRE,
-                },
-                {
-                    "rulePriority": 1,
-                    "selection": {
-                        "tagStatus": "untagged",
-                        "countType": "sinceImagePushed",
-                        "countUnit": "days",
-                        "countNumber": 1,
-                    },
-                    "action": EXPIRE,
-                },
-            ],
+            [KEEP_NINE, rule(1, "untagged", "sinceImagePushed", 1, countUnit="days")],
             ["$.rules: rulePriority values must be unique, got [1, 1]"],
             id="duplicate-priority",
         ),
         pytest.param(
-            [
-                {
-                    "rulePriority": 1,
-                    "selection": {
-                        "tagStatus": "any",
-                        "countType": "imageCountMoreThan",
-                        "countNumber": 9,
-                    },
-                    "action": EXPIRE,
-                },
-                {
-                    "rulePriority": 2,
-                    "selection": {
-                        "tagStatus": "untagged",
-                        "countType": "imageCountMoreThan",
-                        "countNumber": 1,
-                    },
-                    "action": {"type": "delete"},
-                },
-            ],
-            [
-                "$.rules[1].action.type: 'expire' was expected",
-            ],
+            [KEEP_NINE, rule(2, "untagged", "imageCountMoreThan", 1, action={"type": "delete"})],
+            ["$.rules[1].action.type: 'expire' was expected"],
             id="unknown-action",
         ),
         pytest.param(
-            [
-                {
-                    "rulePriority": 1,
-                    "selection": {
-                        "tagStatus": "any",
-                        "countType": "imageCountMoreThan",
-                        "countNumber": 9,
-                    },
-                    "action": EXPIRE,
-                },
-                {
-                    "rulePriority": 2,
-                    "selection": {
-                        "tagStatus": "untagged",
-                        "countType": "imageCountMoreThan",
-                        "countNumber": 1,
-                    },
-                    "action": EXPIRE,
-                },
-            ],
+            [KEEP_NINE, rule(2, "untagged", "imageCountMoreThan", 1)],
             [
                 "$.rules: the tagStatus 'any' rule (rulePriority 1) must have the highest "
                 "rulePriority"
