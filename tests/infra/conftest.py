@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_aws
 import pytest
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
@@ -39,6 +40,22 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+# pulumi_aws loads its submodules lazily, and the lazy load is not thread-safe (the module's class
+# is swapped before its code runs). Under mocks the monitor works on executor threads while the
+# event loop resolves awsx output types such as `pulumi_aws.ec2.InternetGateway`, so a half-loaded
+# module shows up as "module 'pulumi_aws.ec2' has no attribute ...". Load them all up front.
+for _submodule in (
+    "ec2",
+    "ecr",
+    "ecs",
+    "iam",
+    "lb",
+    "cloudwatch",
+    "appautoscaling",
+    "secretsmanager",
+):
+    getattr(getattr(pulumi_aws, _submodule), "__all__", None)
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "ecr-cross-account"
@@ -334,6 +351,10 @@ class RecordingMocks(pulumi_mocks.Mocks):
         if not faker and args.typ.startswith("aws:"):
             outputs = {"arn": self.ctx.arn(args.typ.split(":")[1].split("/")[0], args.name)}
         resource_id = args.resource_id or f"{args.name}-id"
+        if args.typ in REMOTE_TYPES:
+            # A component's outputs are not its inputs (awsx's `natGateways` input is a strategy,
+            # its output a list of NatGateway resources): return only the faked ones.
+            return resource_id, outputs
         return resource_id, {**args.inputs, **outputs}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
