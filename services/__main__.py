@@ -14,6 +14,6 @@ from pathlib import Path
 # The services import each other as top-level packages (`common`, `rake_app`), as in the images.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from services.local_stack import main  # noqa: E402
+from local_stack import main  # noqa: E402
 
 sys.exit(main())

@@ -1,0 +1,167 @@
+"""End to end: the three services as real processes on loopback, called through the edge.
+
+Uses the launcher of ``python -m services`` (services/local_stack.py). Slow-ish: prose-app loads
+its spaCy pipeline at start, so each stack takes a few seconds (more on a busy machine).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from common import errors
+from common.healthcheck import check
+from local_stack import NLP_CLIENT, PROSE_APP, RAKE_APP, SERVICES, LocalStack
+from tests.services.helpers import TEST_API_KEY, call
+from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
+from tests.utils.processes import free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROSE_TEXT = "Barack Obama visited Paris. It rained."
+# en_core_web_sm 3.8.0 (pinned by hash), so the tags and labels are reproducible.
+PROSE_TOKENS = [
+    {"tag": tag, "text": text, "label": label}
+    for tag, text, label in [
+        ("NNP", "Barack", "B-PERSON"),
+        ("NNP", "Obama", "I-PERSON"),
+        ("VBD", "visited", "O"),
+        ("NNP", "Paris", "B-GPE"),
+        (".", ".", "O"),
+        ("PRP", "It", "O"),
+        ("VBD", "rained", "O"),
+        (".", ".", "O"),
+    ]
+]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    log = tmp_path_factory.mktemp("e2e") / "services.log"
+    with (
+        log.open("wb") as output,
+        LocalStack(
+            api_key=TEST_API_KEY,
+            ports={service: free_port() for service in SERVICES},
+            output=output,
+        ) as running,
+    ):
+        yield running
+
+
+def _edge(stack: LocalStack, path: str, text: str) -> tuple[int, object]:
+    reply = call("POST", f"{stack.url(NLP_CLIENT)}{path}", json_body={"text": text})
+    return reply.status, reply.body
+
+
+def test_stack_keywords_returns_the_seed_example_exactly(stack: LocalStack) -> None:
+    expected = [{"candidate": phrase, "score": score} for phrase, score in SEED_KEYWORDS]
+    assert _edge(stack, "/keywords", SEED_TEXT) == (200, expected)
+
+
+def test_stack_prose_operations_through_the_edge(stack: LocalStack) -> None:
+    assert _edge(stack, "/entities", PROSE_TEXT) == (
+        200,
+        [{"text": "Barack Obama", "label": "PERSON"}, {"text": "Paris", "label": "GPE"}],
+    )
+    assert _edge(stack, "/sentences", PROSE_TEXT) == (
+        200,
+        [{"text": "Barack Obama visited Paris."}, {"text": "It rained."}],
+    )
+    assert _edge(stack, "/tokens", PROSE_TEXT) == (200, PROSE_TOKENS)
+
+
+def test_stack_edge_without_key_returns_400(stack: LocalStack) -> None:
+    reply = call("POST", f"{stack.url(NLP_CLIENT)}/keywords", json_body={"text": "x"}, key=None)
+    assert (reply.status, reply.body) == (400, {"message": errors.MISSING_KEY})
+
+
+def test_stack_deep_health_reports_both_upstreams_up(stack: LocalStack) -> None:
+    replies = [call("GET", f"{stack.url(NLP_CLIENT)}/health/{name}") for name in ("rake", "prose")]
+    assert [(r.status, r.body) for r in replies] == [(200, {"status": "UP"})] * 2
+
+
+# Last in this module: it stops prose-app in the shared stack.
+def test_stack_without_prose_app_tokens_is_502_and_keywords_still_work(stack: LocalStack) -> None:
+    prose = stack.processes[PROSE_APP]
+    prose.terminate()
+    prose.wait(timeout=30)
+    assert _edge(stack, "/tokens", PROSE_TEXT) == (
+        502,
+        {"message": errors.UPSTREAM_UNREACHABLE},
+    )
+    assert _edge(stack, "/keywords", "global system")[0] == 200
+    assert stack.first_exited() == PROSE_APP
+
+
+def test_python_m_services_starts_prints_curl_and_stops_on_sigterm() -> None:
+    # given: `python -m services` as `make run` starts it, on free ports
+    ports = {service.port_env: str(free_port()) for service in SERVICES}
+    env = {**os.environ, **ports, "API_KEY": TEST_API_KEY}
+    with subprocess.Popen(
+        [sys.executable, "-m", "services"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        lines = _lines_of(process)
+        try:
+            # when: it says it is up, then gets SIGTERM
+            printed = _read_until(lines, "Ctrl-C stops it.", timeout=120)
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=30)
+            rest = _read_until(lines, None, timeout=10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    # then: the banner and the curl example were printed, it exited 0, and nothing listens
+    edge = f"http://127.0.0.1:{ports[NLP_CLIENT.port_env]}"
+    assert "API key: from the API_KEY environment variable" in printed
+    assert f"The NLP API is up at {edge}. Try:" in printed
+    assert (
+        f"  curl -s -H 'X-API-Key: {TEST_API_KEY}' -H 'Content-Type: application/json' -d "
+        f'\'{{"text": "{SEED_TEXT}"}}\' {edge}/keywords'
+    ) in printed
+    assert (code, "SIGTERM: stopped the services" in rest) == (0, True)
+    assert [check(int(ports[s.port_env])) is None for s in (NLP_CLIENT, RAKE_APP, PROSE_APP)] == [
+        False
+    ] * 3
+
+
+def _lines_of(process: subprocess.Popen[str]) -> queue.Queue[str | None]:
+    """The process's output lines as they come (None at the end), read by a daemon thread."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _read_until(lines: queue.Queue[str | None], marker: str | None, *, timeout: float) -> list[str]:
+    """Lines up to and including the one containing `marker` (or to the end, for None)."""
+    read: list[str] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        if line is None:
+            if marker is None:
+                return read
+            pytest.fail(f"output ended before {marker!r}:\n{''.join(read)}")
+        read.append(line.rstrip("\n"))
+        if marker is not None and marker in line:
+            return read
