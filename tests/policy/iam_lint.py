@@ -34,6 +34,8 @@ class Suppression:
     issue: str
     actions: frozenset[str]
     reason: str
+    # Default: accepted in identity and resource policies alike.
+    resource_policies_only: bool = False
 
 
 SUPPRESSIONS: Final = (
@@ -44,6 +46,15 @@ SUPPRESSIONS: Final = (
             "`docker login` to ECR needs it: it returns a 12-hour registry token that carries "
             "only the caller's own ECR permissions (DESIGN §4; components/iam.py)."
         ),
+    ),
+    Suppression(
+        issue="CREDENTIALS_EXPOSURE",
+        actions=frozenset({"sts:assumerole"}),
+        reason=(
+            "a role's trust policy exists to let its principal (ecs-tasks.amazonaws.com, "
+            "narrowed by aws:SourceAccount) assume the role; identity policies get no such pass."
+        ),
+        resource_policies_only=True,
     ),
 )
 
@@ -71,13 +82,16 @@ def lint(document: str | Mapping[str, Any], *, attached_to: str | None = None) -
     return [
         f"{finding.issue}: {finding.detail or finding.location}"
         for finding in policy.findings
-        if not _suppressed(finding)
+        if not _suppressed(finding, resource_policy=attached_to is not None)
     ]
 
 
-def _suppressed(finding: Any) -> bool:
+def _suppressed(finding: Any, *, resource_policy: bool) -> bool:
     actions = set(finding.location.get("actions") or [])
     return any(
-        finding.issue == suppression.issue and actions and actions <= suppression.actions
+        finding.issue == suppression.issue
+        and actions
+        and actions <= suppression.actions
+        and (resource_policy or not suppression.resource_policies_only)
         for suppression in SUPPRESSIONS
     )

@@ -45,6 +45,23 @@ def test_push_pull_identity_policy_lints_clean_with_the_auth_token_suppressed() 
     assert lint(document) == []
 
 
+ROLE_ARN = "arn:aws:iam::999988887777:role/app-task-exec"
+ECS_TASKS_TRUST = policy_document(
+    [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": "999988887777"}},
+        }
+    ]
+)
+
+
+def test_role_trust_policy_lints_clean_with_assume_role_suppressed() -> None:
+    assert lint(ECS_TASKS_TRUST, attached_to=ROLE_ARN) == []
+
+
 @pytest.mark.parametrize(
     ("document", "attached_to", "expected"),
     [
@@ -79,6 +96,12 @@ def test_push_pull_identity_policy_lints_clean_with_the_auth_token_suppressed() 
             None,
             ["PERMISSIONS_MANAGEMENT_ACTIONS: {'actions': ['iam:passrole'], 'filepath': None}"],
             id="permissions-management",
+        ),
+        pytest.param(
+            policy_document([allow(["sts:AssumeRole"], [ROLE_ARN])]),
+            None,
+            ["CREDENTIALS_EXPOSURE: {'actions': ['sts:assumerole'], 'filepath': None}"],
+            id="assume-role-in-identity-policy",
         ),
     ],
 )
