@@ -1,0 +1,599 @@
+"""FargateApp as a component, under the shared recording mocks (no stack file)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.fargate_app import ContainerSpec, FargateApp, FargateAppArgs
+from components.shared_repo import RepoRef
+from tests.infra.conftest import (
+    PROJECT,
+    StackRun,
+    all_of,
+    is_secret_input,
+    named,
+    only,
+    run_program,
+    unwrap_secret,
+)
+
+ACCOUNT = "999988887777"
+REGION = "us-west-2"
+CONFIG = {f"{PROJECT}:accountId": ACCOUNT, "aws:region": REGION}
+EDGE_REPO_ARN = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/edge"
+WORKER_REPO_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/worker"
+EDGE_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/edge@sha256:{'e' * 64}"
+WORKER_IMAGE = f"111122223333.dkr.ecr.us-east-2.amazonaws.com/worker@sha256:{'w' * 64}"
+LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:app-logs"
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:app-secret-AbCdEf"
+CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0a1b2c3d"
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+PULL = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+]
+
+
+def containers() -> list[ContainerSpec]:
+    """An edge container behind the ALB that waits for a worker from another account's repo."""
+    return [
+        ContainerSpec(
+            name="edge",
+            image=EDGE_IMAGE,
+            repository=RepoRef.from_arn(EDGE_REPO_ARN),
+            port=8080,
+            ingress=True,
+            depends_on=["worker"],
+            environment={"WORKER_ENDPOINT": "http://localhost:8081"},
+        ),
+        ContainerSpec(
+            name="worker",
+            image=pulumi.Output.from_input(WORKER_IMAGE),
+            repository=RepoRef.from_arn(WORKER_REPO_ARN),
+            port=8081,
+        ),
+    ]
+
+
+def run_app(**overrides: Any) -> StackRun:
+    """Build FargateApp "app" with the two containers above and `overrides` of its args."""
+
+    def program() -> None:
+        args: dict[str, Any] = {
+            "containers": containers(),
+            "api_key": pulumi.Output.secret("test-api-key"),
+            "account_id": ACCOUNT,
+            "region": REGION,
+            **overrides,
+        }
+        app = FargateApp("app", FargateAppArgs(**args))
+        pulumi.export("service_url", app.service_url)
+        pulumi.export("cluster_name", app.cluster_name)
+        pulumi.export("service_name", app.service_name)
+        pulumi.export("log_group_name", app.log_group_name)
+        pulumi.export("task_exec_role_arn", app.task_exec_role_arn)
+        pulumi.export("load_balancer_dns_name", app.load_balancer_dns_name)
+
+    return run_program(program, stack="customer", config=CONFIG)
+
+
+@pytest.fixture(scope="module")
+def app_run() -> StackRun:
+    return run_app()
+
+
+def inputs(run: StackRun, type_token: str, name: str) -> dict[str, Any]:
+    return named(run.resources, type_token, name).inputs
+
+
+def exec_policy(run: StackRun) -> dict[str, Any]:
+    policy: dict[str, Any] = json.loads(
+        inputs(run, "aws:iam/rolePolicy:RolePolicy", "app-task-exec-policy")["policy"]
+    )
+    return policy
+
+
+def containers_of(run: StackRun) -> list[dict[str, Any]]:
+    task = only(run.resources, "aws:ecs/taskDefinition:TaskDefinition")
+    definitions: list[dict[str, Any]] = json.loads(task.inputs["containerDefinitions"])
+    return definitions
+
+
+def rules(run: StackRun) -> list[tuple[str, str, int, int, str]]:
+    """(direction, group, from, to, source/destination) of every security group rule."""
+    result = []
+    for direction, token in (
+        ("in", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
+        ("out", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"),
+    ):
+        for rule in all_of(run.resources, token):
+            peer = (
+                rule.inputs.get("cidrIpv4")
+                or rule.inputs.get("cidrIpv6")
+                or rule.inputs["referencedSecurityGroupId"]
+            )
+            assert rule.inputs["ipProtocol"] == "tcp", rule.urn
+            result.append(
+                (
+                    direction,
+                    rule.inputs["securityGroupId"],
+                    int(rule.inputs["fromPort"]),
+                    int(rule.inputs["toPort"]),
+                    peer,
+                )
+            )
+    return sorted(result)
+
+
+def test_fargate_app_exec_role_may_pull_exactly_its_images_log_and_read_the_key(
+    app_run: StackRun,
+) -> None:
+    assert exec_policy(app_run) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EcrLogin",
+                "Effect": "Allow",
+                "Action": ["ecr:GetAuthorizationToken"],
+                "Resource": "*",
+            },
+            {"Sid": "PullEdge", "Effect": "Allow", "Action": PULL, "Resource": [EDGE_REPO_ARN]},
+            {"Sid": "PullWorker", "Effect": "Allow", "Action": PULL, "Resource": [WORKER_REPO_ARN]},
+            {
+                "Sid": "WriteLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [f"{LOG_GROUP_ARN}:*"],
+            },
+            {
+                "Sid": "ReadApiKey",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": [SECRET_ARN],
+            },
+        ],
+    }
+
+
+def test_fargate_app_exec_role_policy_is_attached_to_the_exec_role(app_run: StackRun) -> None:
+    policies = all_of(app_run.resources, "aws:iam/rolePolicy:RolePolicy")
+    assert [(p.name, p.inputs["role"]) for p in policies] == [
+        ("app-task-exec-policy", "app-task-exec-id")
+    ]
+
+
+def test_fargate_app_with_secret_kms_key_encrypts_the_secret_and_grants_decrypt() -> None:
+    run = run_app(secret_kms_key_arn=KMS_KEY_ARN)
+
+    assert inputs(run, "aws:secretsmanager/secret:Secret", "app-secret")["kmsKeyId"] == KMS_KEY_ARN
+    assert exec_policy(run)["Statement"][-1] == {
+        "Sid": "DecryptApiKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": [KMS_KEY_ARN],
+    }
+
+
+def test_fargate_app_two_containers_of_one_repository_get_one_pull_statement() -> None:
+    edge, worker = containers()
+    same_repo = ContainerSpec(
+        name="worker", image=EDGE_IMAGE, repository=edge.repository, port=8081
+    )
+
+    run = run_app(containers=[edge, same_repo])
+
+    assert [s["Sid"] for s in exec_policy(run)["Statement"]] == [
+        "EcrLogin",
+        "PullEdge",
+        "WriteLogs",
+        "ReadApiKey",
+    ]
+
+
+def test_fargate_app_roles_trust_only_ecs_tasks_of_this_account(app_run: StackRun) -> None:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            }
+        ],
+    }
+    roles = all_of(app_run.resources, "aws:iam/role:Role")
+    assert {r.name: json.loads(r.inputs["assumeRolePolicy"]) for r in roles} == {
+        "app-task-exec": trust,
+        "app-task-role": trust,
+    }
+
+
+def test_fargate_app_task_role_has_no_permissions(app_run: StackRun) -> None:
+    attached = [
+        r
+        for r in app_run.resources
+        if r.type.startswith("aws:iam/") and r.inputs.get("role") == "app-task-role-id"
+    ]
+    assert attached == []
+
+
+def test_fargate_app_task_definition_is_fargate_awsvpc_linux_x86_with_both_roles(
+    app_run: StackRun,
+) -> None:
+    task = only(app_run.resources, "aws:ecs/taskDefinition:TaskDefinition")
+    assert {k: v for k, v in task.inputs.items() if k != "containerDefinitions"} == {
+        "family": "app",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "runtimePlatform": {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"},
+        "cpu": "1024",
+        "memory": "2048",
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/app-task-exec",
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/app-task-role",
+    }
+
+
+def test_fargate_app_container_definitions_are_exact(app_run: StackRun) -> None:
+    def health(port: int) -> dict[str, Any]:
+        return {
+            "command": ["CMD", "python", "-m", "common.healthcheck", str(port)],
+            "interval": 10,
+            "timeout": 5,
+            "retries": 3,
+            "startPeriod": 30,
+        }
+
+    def logs(prefix: str) -> dict[str, Any]:
+        return {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": "app-logs",
+                "awslogs-region": REGION,
+                "awslogs-stream-prefix": prefix,
+            },
+        }
+
+    secrets = [{"name": "API_KEY", "valueFrom": SECRET_ARN}]
+    assert containers_of(app_run) == [
+        {
+            "name": "edge",
+            "image": EDGE_IMAGE,
+            "essential": True,
+            "portMappings": [{"containerPort": 8080, "protocol": "tcp", "name": "edge"}],
+            "environment": [{"name": "WORKER_ENDPOINT", "value": "http://localhost:8081"}],
+            "secrets": secrets,
+            "healthCheck": health(8080),
+            "dependsOn": [{"containerName": "worker", "condition": "HEALTHY"}],
+            "readonlyRootFilesystem": True,
+            "logConfiguration": logs("edge"),
+        },
+        {
+            "name": "worker",
+            "image": WORKER_IMAGE,
+            "essential": True,
+            "portMappings": [{"containerPort": 8081, "protocol": "tcp", "name": "worker"}],
+            "secrets": secrets,
+            "healthCheck": health(8081),
+            "readonlyRootFilesystem": True,
+            "logConfiguration": logs("worker"),
+        },
+    ]
+
+
+def test_fargate_app_api_key_reaches_secrets_manager_only_as_a_secret(app_run: StackRun) -> None:
+    version = inputs(
+        app_run, "aws:secretsmanager/secretVersion:SecretVersion", "app-secret-version"
+    )
+
+    assert is_secret_input(version["secretString"])
+    assert unwrap_secret(version["secretString"]) == "test-api-key"
+    assert version["secretId"] == "app-secret-id"
+    everything_else = json.dumps(
+        [r.inputs for r in app_run.resources if r.name != "app-secret-version"]
+    )
+    assert "test-api-key" not in everything_else
+
+
+def test_fargate_app_security_groups_chain_internet_to_alb_to_tasks_on_port_80(
+    app_run: StackRun,
+) -> None:
+    assert rules(app_run) == [
+        ("in", "app-sg-alb-id", 80, 80, "0.0.0.0/0"),
+        ("in", "app-sg-alb-id", 80, 80, "::/0"),
+        ("in", "app-sg-tasks-id", 8080, 8080, "app-sg-alb-id"),
+        ("out", "app-sg-alb-id", 8080, 8080, "app-sg-tasks-id"),
+        ("out", "app-sg-tasks-id", 443, 443, "0.0.0.0/0"),
+    ]
+
+
+def test_fargate_app_security_groups_live_in_the_vpc_with_inline_rules_none(
+    app_run: StackRun,
+) -> None:
+    groups = all_of(app_run.resources, "aws:ec2/securityGroup:SecurityGroup")
+    assert [
+        (g.name, g.inputs["vpcId"], "ingress" in g.inputs, "egress" in g.inputs) for g in groups
+    ] == [
+        ("app-sg-alb", "vpc-0123456789abcdef0", False, False),
+        ("app-sg-tasks", "vpc-0123456789abcdef0", False, False),
+    ]
+
+
+def test_fargate_app_vpc_has_two_azs_public_private_subnets_and_one_nat(app_run: StackRun) -> None:
+    vpc = only(app_run.resources, "awsx:ec2:Vpc")
+    assert vpc.inputs == {
+        "numberOfAvailabilityZones": 2,
+        "subnetSpecs": [{"type": "Public"}, {"type": "Private"}],
+        "natGateways": {"strategy": "Single"},
+    }
+
+
+def test_fargate_app_nat_per_az_variant_is_passed_to_the_vpc() -> None:
+    run = run_app(nat_gateways="OnePerAz")
+
+    assert only(run.resources, "awsx:ec2:Vpc").inputs["natGateways"] == {"strategy": "OnePerAz"}
+
+
+def test_fargate_app_alb_is_public_in_the_public_subnets(app_run: StackRun) -> None:
+    assert inputs(app_run, "aws:lb/loadBalancer:LoadBalancer", "app-alb") == {
+        "loadBalancerType": "application",
+        "internal": False,
+        "subnets": ["subnet-public-a", "subnet-public-b"],
+        "securityGroups": ["app-sg-alb-id"],
+        "dropInvalidHeaderFields": True,
+    }
+
+
+def test_fargate_app_target_group_checks_health_on_the_ingress_port(app_run: StackRun) -> None:
+    assert inputs(app_run, "aws:lb/targetGroup:TargetGroup", "app-tg") == {
+        "targetType": "ip",
+        "port": 8080,
+        "protocol": "HTTP",
+        "vpcId": "vpc-0123456789abcdef0",
+        "deregistrationDelay": 30,
+        "healthCheck": {
+            "path": "/health",
+            "matcher": "200",
+            "protocol": "HTTP",
+            "port": "traffic-port",
+            "interval": 15,
+            "timeout": 5,
+            "healthyThreshold": 2,
+            "unhealthyThreshold": 3,
+        },
+    }
+
+
+def test_fargate_app_without_certificate_forwards_http_80(app_run: StackRun) -> None:
+    listener = only(app_run.resources, "aws:lb/listener:Listener")
+    assert (listener.name, listener.inputs) == (
+        "app-listener-http",
+        {
+            "loadBalancerArn": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:"
+            "loadbalancer/app/app-alb/0123456789abcdef",
+            "port": 80,
+            "protocol": "HTTP",
+            "defaultActions": [
+                {
+                    "type": "forward",
+                    "targetGroupArn": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:"
+                    "targetgroup/app-tg/0123456789abcdef",
+                }
+            ],
+        },
+    )
+
+
+def test_fargate_app_with_certificate_serves_https_and_redirects_http() -> None:
+    run = run_app(alb_certificate_arn=CERTIFICATE_ARN)
+
+    https = inputs(run, "aws:lb/listener:Listener", "app-listener-https")
+    http = inputs(run, "aws:lb/listener:Listener", "app-listener-http")
+    assert (https["port"], https["protocol"], https["sslPolicy"], https["certificateArn"]) == (
+        443,
+        "HTTPS",
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        CERTIFICATE_ARN,
+    )
+    assert [a["type"] for a in https["defaultActions"]] == ["forward"]
+    assert http["defaultActions"] == [
+        {
+            "type": "redirect",
+            "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"},
+        }
+    ]
+    assert run.exports["service_url"] == (f"https://app-alb-1234567890.{REGION}.elb.amazonaws.com")
+
+
+def test_fargate_app_with_certificate_opens_443_on_the_alb_only() -> None:
+    run = run_app(alb_certificate_arn=CERTIFICATE_ARN)
+
+    assert rules(run) == [
+        ("in", "app-sg-alb-id", 80, 80, "0.0.0.0/0"),
+        ("in", "app-sg-alb-id", 80, 80, "::/0"),
+        ("in", "app-sg-alb-id", 443, 443, "0.0.0.0/0"),
+        ("in", "app-sg-alb-id", 443, 443, "::/0"),
+        ("in", "app-sg-tasks-id", 8080, 8080, "app-sg-alb-id"),
+        ("out", "app-sg-alb-id", 8080, 8080, "app-sg-tasks-id"),
+        ("out", "app-sg-tasks-id", 443, 443, "0.0.0.0/0"),
+    ]
+
+
+def test_fargate_app_service_runs_private_tasks_with_rollback_behind_the_alb(
+    app_run: StackRun,
+) -> None:
+    assert inputs(app_run, "aws:ecs/service:Service", "app-service") == {
+        "cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/app-cluster",
+        "taskDefinition": f"arn:aws:ecs:{REGION}:{ACCOUNT}:app-task",
+        "desiredCount": 2,
+        "launchType": "FARGATE",
+        "networkConfiguration": {
+            "subnets": ["subnet-private-a", "subnet-private-b"],
+            "securityGroups": ["app-sg-tasks-id"],
+            "assignPublicIp": False,
+        },
+        "loadBalancers": [
+            {
+                "targetGroupArn": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:"
+                "targetgroup/app-tg/0123456789abcdef",
+                "containerName": "edge",
+                "containerPort": 8080,
+            }
+        ],
+        "healthCheckGracePeriodSeconds": 60,
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        "deploymentMinimumHealthyPercent": 100,
+        "deploymentMaximumPercent": 200,
+        "propagateTags": "SERVICE",
+        "enableEcsManagedTags": True,
+        "enableExecuteCommand": False,
+    }
+
+
+def test_fargate_app_cluster_has_container_insights(app_run: StackRun) -> None:
+    assert inputs(app_run, "aws:ecs/cluster:Cluster", "app-cluster") == {
+        "settings": [{"name": "containerInsights", "value": "enabled"}]
+    }
+
+
+def test_fargate_app_log_group_keeps_logs_for_the_configured_days() -> None:
+    run = run_app(log_retention_days=7)
+
+    assert inputs(run, "aws:cloudwatch/logGroup:LogGroup", "app-logs") == {"retentionInDays": 7}
+
+
+def test_fargate_app_autoscales_on_cpu_between_desired_and_max(app_run: StackRun) -> None:
+    target = inputs(app_run, "aws:appautoscaling/target:Target", "app-autoscaling")
+    policy = inputs(app_run, "aws:appautoscaling/policy:Policy", "app-autoscaling-cpu")
+    assert target == {
+        "serviceNamespace": "ecs",
+        "scalableDimension": "ecs:service:DesiredCount",
+        "resourceId": "service/app-cluster/app-service",
+        "minCapacity": 2,
+        "maxCapacity": 4,
+    }
+    assert policy == {
+        "policyType": "TargetTrackingScaling",
+        "serviceNamespace": "ecs",
+        "scalableDimension": "ecs:service:DesiredCount",
+        "resourceId": "service/app-cluster/app-service",
+        "targetTrackingScalingPolicyConfiguration": {
+            "predefinedMetricSpecification": {
+                "predefinedMetricType": "ECSServiceAverageCPUUtilization"
+            },
+            "targetValue": 60,
+            "scaleOutCooldown": 60,
+            "scaleInCooldown": 300,
+        },
+    }
+
+
+def test_fargate_app_outputs_name_the_http_url_cluster_service_logs_and_role(
+    app_run: StackRun,
+) -> None:
+    assert app_run.exports == {
+        "service_url": f"http://app-alb-1234567890.{REGION}.elb.amazonaws.com",
+        "cluster_name": "app-cluster",
+        "service_name": "app-service",
+        "log_group_name": "app-logs",
+        "task_exec_role_arn": f"arn:aws:iam::{ACCOUNT}:role/app-task-exec",
+        "load_balancer_dns_name": f"app-alb-1234567890.{REGION}.elb.amazonaws.com",
+    }
+
+
+def test_fargate_app_children_are_named_by_role_under_the_component(app_run: StackRun) -> None:
+    component = only(app_run.resources, "ecr-cross-account:components:FargateApp")
+    children = [r for r in app_run.resources if r.parent == component.urn]
+    assert sorted(r.name for r in children) == [
+        "app-alb",
+        "app-autoscaling",
+        "app-autoscaling-cpu",
+        "app-cluster",
+        "app-listener-http",
+        "app-logs",
+        "app-secret",
+        "app-secret-version",
+        "app-service",
+        "app-sg-alb",
+        "app-sg-alb-in-80",
+        "app-sg-alb-in-80-ipv6",
+        "app-sg-alb-out-tasks",
+        "app-sg-tasks",
+        "app-sg-tasks-in-alb",
+        "app-sg-tasks-out-https",
+        "app-task",
+        "app-task-exec",
+        "app-task-exec-policy",
+        "app-task-role",
+        "app-tg",
+        "app-vpc",
+    ]
+    assert len(children) == len(app_run.resources) - 1
+
+
+def test_fargate_app_rejects_bad_args_listing_every_problem() -> None:
+    edge, worker = containers()
+    bad_containers = [
+        edge,
+        ContainerSpec(
+            name="edge",
+            image=WORKER_IMAGE,
+            repository=worker.repository,
+            port=8080,
+            ingress=True,
+            depends_on=["nobody"],
+            environment={"API_KEY": "plain"},
+        ),
+    ]
+
+    with pytest.raises(ValueError) as exc:
+        run_app(
+            containers=bad_containers,
+            desired_count=5,
+            memory=4096 + 100,
+            nat_gateways="None",
+            log_retention_days=10,
+            health_check_grace_period_seconds=-1,
+            autoscaling_cpu_target_percent=0.0,
+        )
+
+    assert str(exc.value) == "\n".join(
+        [
+            "FargateAppArgs.containers: expected exactly one container with ingress=True, "
+            "got ['edge', 'edge'].",
+            "FargateAppArgs.containers[0].depends_on[0]: expected the name of another container, "
+            "got 'worker'.",
+            "FargateAppArgs.containers[1].name: expected a name no other container has, "
+            "got 'edge'.",
+            "FargateAppArgs.containers[1].port: expected a port from 1 to 65535 that no other "
+            "container uses, got 8080.",
+            "FargateAppArgs.containers[1].depends_on[0]: expected the name of another container, "
+            "got 'nobody'.",
+            "FargateAppArgs.containers[1].environment: expected no API_KEY (it is injected as a "
+            "secret), got 'API_KEY'.",
+            "FargateAppArgs.desired_count: expected 1 to max_count (4), got 5.",
+            "FargateAppArgs.memory: expected a Fargate memory size for cpu 1024, got 4196.",
+            "FargateAppArgs.nat_gateways: expected 'Single' or 'OnePerAz' (tasks reach ECR "
+            "through NAT), got 'None'.",
+            "FargateAppArgs.log_retention_days: expected a CloudWatch Logs retention period, "
+            "got 10.",
+            "FargateAppArgs.health_check_grace_period_seconds: expected 0 or more, got -1.",
+            "FargateAppArgs.autoscaling_cpu_target_percent: expected 0 to 100, got 0.0.",
+        ]
+    )
+
+
+def test_fargate_app_rejects_no_containers_naming_the_arg() -> None:
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "FargateAppArgs.containers: expected exactly one container with ingress=True, got []."
+        ),
+    ):
+        run_app(containers=[])
