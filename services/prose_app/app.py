@@ -1,7 +1,7 @@
-"""prose-app's HTTP routes: `POST /tokens`, `/entities` and `/sentences` over the spaCy engine.
+"""prose-app's routes: ``POST /tokens``, ``/entities`` and ``/sentences`` over the spaCy engine.
 
-The routes are plain `def`s on purpose: FastAPI runs them in its thread pool, so a long inference
-never blocks the event loop and `GET /health` keeps answering while a document is analysed.
+The routes are plain ``def``s on purpose: FastAPI runs them in its thread pool, so a long inference
+never blocks the event loop and ``GET /health`` keeps answering while a document is analysed.
 """
 
 from __future__ import annotations
@@ -26,27 +26,27 @@ Engine = Annotated[Prose, Depends(_engine)]
 
 @router.post("/tokens")
 def tokens(body: TextBody, prose: Engine) -> list[Token]:
-    """`[{"tag", "text", "label"}]`: each token's Penn Treebank tag and IOB entity label."""
+    """``[{"tag", "text", "label"}]``: each token's Penn Treebank tag and IOB entity label."""
     return prose.tokens(body.text)
 
 
 @router.post("/entities")
 def entities(body: TextBody, prose: Engine) -> list[Entity]:
-    """`[{"text", "label"}]`: named entities, with the Go prose library's label names."""
+    """``[{"text", "label"}]``: named entities, with the Go prose library's label names."""
     return prose.entities(body.text)
 
 
 @router.post("/sentences")
 def sentences(body: TextBody, prose: Engine) -> list[Sentence]:
-    """`[{"text"}]`: the sentences, in order."""
+    """``[{"text"}]``: the sentences, in order."""
     return prose.sentences(body.text)
 
 
 def create_app(settings: ProseSettings, *, prose: Prose | None = None) -> FastAPI:
-    """The prose-app service; loads `settings.spacy_model` unless a loaded `prose` is given.
+    """The prose-app service; loads ``settings.spacy_model`` unless a loaded ``prose`` is given.
 
     Loading happens here, before uvicorn listens, so a started service is a ready one and a
-    missing model stops the start with `ModelNotInstalledError`. Tests pass one loaded `prose`
+    missing model stops the start with ``ModelNotInstalledError``. Tests pass one loaded ``prose``
     to every app they build.
     """
     if prose is None:
