@@ -12,55 +12,30 @@ import statistics
 import urllib.request
 from dataclasses import dataclass
 
-from benchmarks.harness import Figure, report, rss_mb
+from benchmarks.harness import BENCH_KEY, Figure, report, rss_mb
 from common import API_KEY_HEADER
-from common.settings import API_KEY_ENV, NLP_CLIENT_PORT_ENV, PROSE_PORT_ENV, RAKE_PORT_ENV
-from tests.utils.processes import running_service
+from local_stack import NLP_CLIENT, PROSE_APP, RAKE_APP, SERVICES, Service
+from tests.utils.processes import started_service
 
 NAME = "cold_start"
 STARTS = 3
-BENCH_KEY = "benchmark-key-0123456789"
 SAMPLE_TEXT = "Tim Cook runs Apple from Cupertino. The Internet is a global system of networks."
 
 
 @dataclass(frozen=True, kw_only=True)
-class Service:
-    name: str
-    module: str
-    port_env: str
-    # A route that makes the service do its real work once before RSS is read.
+class Bars:
+    # A route that makes the service do its real work once before RSS is read (the edge alone
+    # has none: its work is forwarding).
     warm_path: str | None
     max_start_seconds: float
     max_rss_mb: float
 
 
-SERVICES = (
-    Service(
-        name="rake-app",
-        module="rake_app",
-        port_env=RAKE_PORT_ENV,
-        warm_path="/keywords",
-        max_start_seconds=1.5,
-        max_rss_mb=100,
-    ),
-    Service(
-        name="prose-app",
-        module="prose_app",
-        port_env=PROSE_PORT_ENV,
-        warm_path="/tokens",
-        max_start_seconds=3.0,
-        max_rss_mb=400,
-    ),
-    # The edge alone: its /health is shallow, and RSS is read before any upstream call.
-    Service(
-        name="nlp-client",
-        module="nlp_client",
-        port_env=NLP_CLIENT_PORT_ENV,
-        warm_path=None,
-        max_start_seconds=1.5,
-        max_rss_mb=100,
-    ),
-)
+BARS = {
+    RAKE_APP: Bars(warm_path="/keywords", max_start_seconds=1.5, max_rss_mb=100),
+    PROSE_APP: Bars(warm_path="/tokens", max_start_seconds=3.0, max_rss_mb=400),
+    NLP_CLIENT: Bars(warm_path=None, max_start_seconds=1.5, max_rss_mb=100),
+}
 
 
 def _post(url: str) -> None:
@@ -75,24 +50,23 @@ def _post(url: str) -> None:
 
 def measure(service: Service) -> list[Figure]:
     """Median start time over `STARTS` spawns, and the largest RSS seen after warm-up."""
+    bars = BARS[service]
     starts: list[float] = []
     rss: list[float] = []
     for _ in range(STARTS):
-        with running_service(
-            service.module, port_env=service.port_env, env={API_KEY_ENV: BENCH_KEY}
-        ) as running:
+        with started_service(service, api_key=BENCH_KEY) as running:
             starts.append(running.startup_seconds)
-            if service.warm_path is not None:
-                _post(running.url + service.warm_path)
+            if bars.warm_path is not None:
+                _post(running.url + bars.warm_path)
             rss.append(rss_mb(running.process.pid))
     return [
         Figure(
             name=f"{service.name} start to /health 200 (median)",
             value=statistics.median(starts),
             unit="s",
-            maximum=service.max_start_seconds,
+            maximum=bars.max_start_seconds,
         ),
-        Figure(name=f"{service.name} RSS", value=max(rss), unit="MB", maximum=service.max_rss_mb),
+        Figure(name=f"{service.name} RSS", value=max(rss), unit="MB", maximum=bars.max_rss_mb),
     ]
 
 

@@ -13,12 +13,12 @@ import asyncio
 import time
 
 from benchmarks.corpus import documents
-from benchmarks.harness import Figure, report, rss_mb
+from benchmarks.harness import BENCH_KEY, Figure, report, rss_mb
 from benchmarks.loadgen import Call, run_load
 from common import API_KEY_HEADER, ProseSettings
-from common.settings import API_KEY_ENV, PROSE_PORT_ENV
+from local_stack import PROSE_APP
 from prose_app.nlp import load_pipeline
-from tests.utils.processes import running_service
+from tests.utils.processes import started_service
 
 NAME = "prose"
 DOC_BYTES = 1024
@@ -26,7 +26,6 @@ DOCS = 40
 PASSES = 3
 CONCURRENCIES = (1, 2)
 HTTP_SHARE = 0.85
-BENCH_KEY = "benchmark-key-0123456789"
 
 
 def _http_seconds(url: str, calls: list[Call], concurrency: int) -> float:
@@ -54,7 +53,7 @@ def main() -> bool:
     load_seconds = time.perf_counter() - started
     tokens = sum(len(prose.tokens(doc)) for doc in docs)  # also warms the pipeline
     best = {mode: float("inf") for mode in ("in-process", *CONCURRENCIES)}
-    with running_service("prose_app", port_env=PROSE_PORT_ENV, env={API_KEY_ENV: BENCH_KEY}) as svc:
+    with started_service(PROSE_APP, api_key=BENCH_KEY) as svc:
         loaded_rss = rss_mb(svc.process.pid)
         _http_seconds(svc.url, calls[:4], 1)  # warm-up
         for _ in range(PASSES):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
+# The API key the benchmarks give the services they start (loopback only).
+BENCH_KEY = "benchmark-key-0123456789"
 # The services import each other as top-level packages (their images' layout), as in the tests.
 SERVICES_DIR = ROOT / "services"
 if str(SERVICES_DIR) not in sys.path:

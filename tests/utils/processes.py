@@ -1,42 +1,43 @@
-"""Run a service as a real process on 127.0.0.1 (its image's entrypoint, ``python -m <module>``).
+"""One service as a real process on 127.0.0.1, started by the launcher of ``python -m services``.
 
-For the end-to-end style tests and the benchmarks: each service gets a free port, its stdout (one
-JSON access record per request) is discarded, its stderr is kept in a file for the error message
-when it fails to start, and it is stopped on exit (SIGTERM, then SIGKILL).
+``local_stack.LocalStack`` starts all three services; the benchmarks and the fault tests need one
+at a time (a cold start timed alone, an upstream killed and restarted on its port), so this runs
+a single service through the same class: same command, environment and stop sequence.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from common.health import HEALTH_PATH
+from common.healthcheck import check
+from local_stack import SERVICES, LocalStack, Service, StackError
 
-SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
-START_TIMEOUT_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 5.0
+START_TIMEOUT_SECONDS = 60.0
 _POLL_SECONDS = 0.005
 
 
 @dataclass(frozen=True, kw_only=True)
-class ServiceProcess:
-    """A started service: its process, base URL, and seconds from spawn to ``/health`` 200."""
+class StartedService:
+    """A running service: its launcher, and seconds from spawn to the first ``/health`` 200."""
 
-    process: subprocess.Popen[bytes]
-    url: str
-    port: int
+    stack: LocalStack
+    service: Service
     startup_seconds: float
+
+    @property
+    def url(self) -> str:
+        return self.stack.url(self.service)
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.stack.processes[self.service]
 
 
 def free_port() -> int:
@@ -47,62 +48,40 @@ def free_port() -> int:
         return port
 
 
-def is_healthy(url: str, *, timeout: float = 1.0) -> bool:
-    """True when ``GET {url}/health`` answers 200 within `timeout` seconds."""
-    try:
-        with urllib.request.urlopen(url + HEALTH_PATH, timeout=timeout) as response:
-            status: int = response.status
-            return status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @contextmanager
-def running_service(
-    module: str, *, port_env: str, env: Mapping[str, str], port: int | None = None
-) -> Iterator[ServiceProcess]:
-    """Start ``python -m module`` with `env` on `port` (default: a free one); stop it on exit.
+def started_service(
+    service: Service,
+    *,
+    api_key: str,
+    ports: Mapping[Service, int] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[StartedService]:
+    """Run `service` alone until the block ends; `ports` and `env` override the defaults.
 
     Usage::
 
-        with running_service("rake_app", port_env=RAKE_PORT_ENV, env={API_KEY_ENV: key}) as rake:
-            urllib.request.urlopen(rake.url + "/health")
+        with started_service(RAKE_APP, api_key=key) as rake:
+            urllib.request.urlopen(rake.url + "/health")   # rake.startup_seconds: 0.9
     """
-    port = port or free_port()
-    url = f"http://127.0.0.1:{port}"
-    full_env = {**os.environ, "PYTHONPATH": str(SERVICES_DIR), **env, port_env: str(port)}
-    with tempfile.TemporaryFile() as stderr:
+    all_ports = {other: free_port() for other in SERVICES} | dict(ports or {})
+    with tempfile.TemporaryFile() as log:
+        stack = LocalStack(api_key=api_key, ports=all_ports, output=log)
         started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", module],
-            env=full_env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+        stack.start_service(service, {**os.environ, **stack.environment(), **(env or {})})
         try:
-            while not is_healthy(url):
-                if (
-                    process.poll() is not None
-                    or time.perf_counter() - started > START_TIMEOUT_SECONDS
-                ):
-                    stderr.seek(0)
-                    raise RuntimeError(
-                        f"{module} did not become healthy on {url}:\n{stderr.read().decode()}"
-                    )
+            while check(all_ports[service]) is not None:
+                try:
+                    stack.raise_if_exited(service, "before it became healthy")
+                    if time.perf_counter() - started > START_TIMEOUT_SECONDS:
+                        raise StackError(
+                            f"{service.name}: not healthy after {START_TIMEOUT_SECONDS} s"
+                        )
+                except StackError as exc:
+                    log.seek(0)
+                    raise StackError(f"{exc}\n{log.read().decode(errors='replace')}") from None
                 time.sleep(_POLL_SECONDS)
-            yield ServiceProcess(
-                process=process, url=url, port=port, startup_seconds=time.perf_counter() - started
+            yield StartedService(
+                stack=stack, service=service, startup_seconds=time.perf_counter() - started
             )
         finally:
-            stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL if the process is still there after a few seconds."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            stack.stop()
