@@ -400,3 +400,12 @@ def test_load_settings_reads_config_and_secret_keys_from_the_environment(
     )
     assert settings.api_key is not None
     assert _sync_await(settings.api_key.is_secret()) is True
+
+
+@pytest.mark.parametrize(
+    "stack", [pytest.param("vendor", id="vendor"), pytest.param("customer", id="customer")]
+)
+def test_settings_every_repository_source_holds_a_dockerfile(stack: str) -> None:
+    # SharedRepo builds <source>/Dockerfile with the parent directory (services/) as context.
+    sources = [repository.source for repository in parse(stack).repositories]
+    assert [s for s in sources if not (ROOT / s / "Dockerfile").is_file()] == []
