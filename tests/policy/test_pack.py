@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policy.pack import PACK_NAME, provider_account_id
 from policy.rules import ECR_REPOSITORY_POLICY, ECS_TASK_DEFINITION
-from tests.policy.conftest import Analyzer, Diagnostic, Provider
+from tests.policy.conftest import PACK_DIR, Analyzer, Diagnostic, Provider
 from tests.policy.factories import (
     VENDOR_ACCOUNT,
     repository_policy_props,
@@ -148,3 +149,11 @@ def test_provider_account_id_is_the_single_allowed_account(
     provider_props: dict[str, Any] | None, expected: str | None
 ) -> None:
     assert provider_account_id(provider_props) == expected
+
+
+def test_pack_project_file_runs_the_pack_in_the_projects_locked_environment() -> None:
+    # uv toolchain without `virtualenv`: Pulumi uses the .venv beside the nearest uv.lock (the
+    # repository root), so the pack needs no environment or requirements list of its own.
+    project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "uv"}}
+    assert [f for f in ("requirements.txt", "pyproject.toml") if (PACK_DIR / f).exists()] == []
