@@ -115,9 +115,62 @@ def test_workflow_local_references_exist_and_fit(workflow: Path) -> None:
     assert local_reference_problems(load_workflow(workflow), ROOT) == []
 
 
+def _workflow(name: str) -> dict[str, Any]:
+    return load_workflow(ROOT / ".github" / "workflows" / name)
+
+
+def test_preview_runs_vendor_then_customer_one_at_a_time_with_each_role() -> None:
+    job = _workflow("preview.yml")["jobs"]["preview"]
+
+    assert job["strategy"]["max-parallel"] == 1
+    assert job["strategy"]["matrix"]["stack"] == ["vendor", "customer"]
+    assert job["strategy"]["matrix"]["include"] == [
+        {"stack": "vendor", "role-variable": "VENDOR_AWS_ROLE_ARN"},
+        {"stack": "customer", "role-variable": "CUSTOMER_AWS_ROLE_ARN"},
+    ]
+    assert job["with"] == {
+        "stack": "${{ matrix.stack }}",
+        "command": "preview",
+        "aws-role-arn": "${{ vars[matrix.role-variable] }}",
+    }
+
+
+def test_deploy_runs_customer_after_vendor_each_in_its_environment() -> None:
+    jobs = _workflow("deploy.yml")["jobs"]
+
+    assert list(jobs) == ["vendor", "customer"]
+    assert "needs" not in jobs["vendor"]
+    assert jobs["customer"]["needs"] == "vendor"
+    for side in SIDES:
+        assert jobs[side]["with"] == {
+            "stack": side,
+            "command": "up",
+            "aws-role-arn": f"${{{{ vars.{side.upper()}_AWS_ROLE_ARN }}}}",
+            "environment": side,
+        }
+
+
+def test_pulumi_step_runs_the_policy_pack_with_the_backend_from_secrets() -> None:
+    (step,) = [
+        s
+        for s in _workflow("pulumi-stack.yml")["jobs"]["pulumi"]["steps"]
+        if str(s.get("uses", "")).startswith("pulumi/actions@")
+    ]
+
+    assert step["uses"] == "pulumi/actions@v6"
+    assert step["with"]["policyPacks"] == "policy"
+    assert step["with"]["stack-name"] == "${{ inputs.stack }}"
+    assert (
+        step["with"]["cloud-url"] == "${{ secrets.PULUMI_BACKEND_URL || vars.PULUMI_BACKEND_URL }}"
+    )
+    assert step["env"] == {
+        "PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+        "PULUMI_CONFIG_PASSPHRASE": "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
+    }
+
+
 def test_acceptance_workflow_gives_each_account_its_id_and_profile() -> None:
-    workflow = load_workflow(ROOT / ".github" / "workflows" / "acceptance.yml")
-    steps = workflow["jobs"]["acceptance"]["steps"]
+    steps = _workflow("acceptance.yml")["jobs"]["acceptance"]["steps"]
     (test_step,) = [s for s in steps if "pytest -m acceptance tests/acceptance" in s.get("run", "")]
     env = test_step["env"]
 
