@@ -92,6 +92,13 @@ PULL_PUSH_ACTIONS = [
     "ecr:PutImage",
     "ecr:UploadLayerPart",
 ]
+# The `docker login` statement every identity grant carries (its exact test is in test_iam.py).
+LOGIN_STATEMENT = {
+    "Sid": "EcrLogin",
+    "Effect": "Allow",
+    "Action": ["ecr:GetAuthorizationToken"],
+    "Resource": "*",
+}
 # The customer's secret `apiKey` in tests (never a real key).
 TEST_API_KEY = "test-api-key-not-a-secret"
 

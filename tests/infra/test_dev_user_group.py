@@ -10,8 +10,8 @@ import pytest
 
 from components.dev_user_group import DevUserGroup, DevUserGroupArgs
 from components.shared_repo import RepoRef
+from tests.infra.conftest import LOGIN_STATEMENT, StackRun, all_of, only, run_program
 from tests.infra.conftest import PULL_PUSH_ACTIONS as PULL_PUSH
-from tests.infra.conftest import StackRun, all_of, only, run_program
 
 ARN_A = "arn:aws:ecr:us-west-2:999988887777:repository/nlp-client"
 ARN_B = "arn:aws:ecr:us-west-2:999988887777:repository/prose-app"
@@ -40,12 +40,7 @@ def test_dev_user_group_policy_covers_every_repository_and_logs_in_once() -> Non
     assert json.loads(only(run.resources, "aws:iam/groupPolicy:GroupPolicy").inputs["policy"]) == {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "EcrLogin",
-                "Effect": "Allow",
-                "Action": ["ecr:GetAuthorizationToken"],
-                "Resource": "*",
-            },
+            LOGIN_STATEMENT,
             {
                 "Sid": "PullPushNlpClient",
                 "Effect": "Allow",

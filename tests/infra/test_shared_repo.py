@@ -10,16 +10,10 @@ import pytest
 
 from components.provider import RegistryLogin
 from components.shared_repo import RepoRef, SharedRepo, SharedRepoArgs
-from tests.infra.conftest import StackRun, all_of, only, resolve, run_program
+from tests.infra.conftest import LOGIN_STATEMENT, StackRun, all_of, only, resolve, run_program
 
 VENDOR_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"
 KEY_ARN = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-LOGIN_STATEMENT = {
-    "Sid": "EcrLogin",
-    "Effect": "Allow",
-    "Action": ["ecr:GetAuthorizationToken"],
-    "Resource": "*",
-}
 PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 
 

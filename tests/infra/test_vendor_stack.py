@@ -10,6 +10,7 @@ import pytest
 
 from components.iam import lifecycle_policy, repository_pull_policy
 from tests.infra.conftest import (
+    LOGIN_STATEMENT,
     PULL_AND_DESCRIBE_ACTIONS,
     PULL_PUSH_ACTIONS,
     StackRun,
@@ -105,12 +106,7 @@ def test_vendor_group_policy_allows_push_pull_on_the_repo_and_login_on_star_only
     assert json.loads(policy.inputs["policy"]) == {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "EcrLogin",
-                "Effect": "Allow",
-                "Action": ["ecr:GetAuthorizationToken"],
-                "Resource": "*",
-            },
+            LOGIN_STATEMENT,
             {
                 "Sid": "PullPushRakeApp",
                 "Effect": "Allow",
