@@ -147,6 +147,20 @@ def configure(stack: auto.Stack, config: dict[str, Any], *, api_key: str | None 
         stack.set_config(API_KEY_CONFIG, auto.ConfigValue(api_key, secret=True))
 
 
+def example_configs(
+    vendor: AccountAccess, customer: AccountAccess, *, vendor_source: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The committed stack files' config, retargeted at the real accounts (vendor, customer)."""
+    return (
+        vendor_config(
+            read_stack_config("vendor"), vendor=vendor, customer_account_id=customer.account_id
+        ),
+        customer_config(
+            read_stack_config("customer"), customer=customer, vendor_source=vendor_source
+        ),
+    )
+
+
 def create_pair(
     stacks: list[auto.Stack],
     names: StackNames,
@@ -187,18 +201,13 @@ def test_two_accounts_preview_with_policy_pack_plans_expected_resources(tmp_path
     vendor, customer = accesses()
     backend = Backend(tmp_path)
     names = unique_stack_names(new_token())
-    configs = (
-        vendor_config(
-            read_stack_config("vendor"), vendor=vendor, customer_account_id=customer.account_id
-        ),
-        customer_config(
+    configs = example_configs(
+        vendor,
+        customer,
+        vendor_source=vendor_image_source(
             read_stack_config("customer"),
-            customer=customer,
-            vendor_source=vendor_image_source(
-                read_stack_config("customer"),
-                vendor_account_id=vendor.account_id,
-                vendor_region=stack_region("vendor"),
-            ),
+            vendor_account_id=vendor.account_id,
+            vendor_region=stack_region("vendor"),
         ),
     )
     stacks: list[auto.Stack] = []
@@ -241,16 +250,7 @@ def test_two_accounts_up_serves_the_api_through_the_alb_then_destroys(tmp_path: 
     say(f"stacks {names.vendor} and {names.customer} on {backend.url.split('://')[0]}://")
     stacks: list[auto.Stack] = []
     try:
-        configs = (
-            vendor_config(
-                read_stack_config("vendor"), vendor=vendor, customer_account_id=customer.account_id
-            ),
-            customer_config(
-                read_stack_config("customer"),
-                customer=customer,
-                vendor_source=vendor_stack_source(names.vendor),
-            ),
-        )
+        configs = example_configs(vendor, customer, vendor_source=vendor_stack_source(names.vendor))
         create_pair(stacks, names, configs, api_key=api_key, backend=backend)
 
         for stack in stacks:  # vendor first: the customer reads its outputs
