@@ -215,15 +215,20 @@ def format_problem(key: str, expected: str, value: object) -> str:
 class _Problems:
     """Collects every problem of a config, each naming the key as the user typed it."""
 
-    def __init__(self, project: str) -> None:
+    def __init__(self, project: str, secret_keys: frozenset[str] = frozenset()) -> None:
         self.project = project
+        self.secret_keys = secret_keys
         self.lines: list[str] = []
 
     def key(self, path: str) -> str:
         return path if ":" in path else f"{self.project}:{path}"
 
     def bad(self, path: str, expected: str, value: object) -> None:
-        self.lines.append(format_problem(self.key(path), expected, value))
+        if re.split(r"[.\[]", path, maxsplit=1)[0] in self.secret_keys:
+            # A value stored with `--secret` is never echoed, whatever key it was set on.
+            self.got(path, expected, "a secret value (not shown)")
+        else:
+            self.lines.append(format_problem(self.key(path), expected, value))
 
     def got(self, path: str, expected: str, got: str) -> None:
         """A problem whose value is described, not shown (a secret, or a missing counterpart)."""
@@ -355,15 +360,17 @@ def parse_settings(
     region: str | None,
     api_key: pulumi.Output[str] | None = None,
     api_key_is_secret: bool = True,
+    secret_keys: frozenset[str] = frozenset(),
     project: str = PROJECT,
 ) -> Settings:
     """Validate the project's config values (keys without the `<project>:` prefix) into Settings.
 
     `values` holds what `pulumi config` stores: strings, JSON text or already-decoded values.
-    `api_key` is the secret `apiKey` Output (its value is never read or echoed here).
+    `api_key` is the secret `apiKey` Output (its value is never read or echoed here);
+    `secret_keys` names other keys set with `--secret`, whose values errors do not show either.
     Raises one ValueError listing every problem, one per line.
     """
-    problems = _Problems(project)
+    problems = _Problems(project, secret_keys)
     top = _Reader(problems, "", values)
     top.check_keys(TOP_LEVEL_KEYS)
 
@@ -762,6 +769,7 @@ def load_settings(project: str | None = None) -> Settings:
         region=pulumi.Config("aws").get("region"),
         api_key=api_key,
         api_key_is_secret=_is_secret_key(f"{project}:apiKey"),
+        secret_keys=frozenset(k for k in values if _is_secret_key(f"{project}:{k}")),
         project=project,
     )
 

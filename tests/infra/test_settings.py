@@ -409,3 +409,13 @@ def test_settings_every_repository_source_holds_a_dockerfile(stack: str) -> None
     # SharedRepo builds <source>/Dockerfile with the parent directory (services/) as context.
     sources = [repository.source for repository in parse(stack).repositories]
     assert [s for s in sources if not (ROOT / s / "Dockerfile").is_file()] == []
+
+
+def test_settings_errors_never_echo_a_value_set_as_secret() -> None:
+    values = {**stack_values("vendor"), "accountId": "0000-secret-0000"}
+    with pytest.raises(ValueError) as exc_info:
+        parse_settings(values, region="us-east-2", secret_keys=frozenset({"accountId"}))
+    assert str(exc_info.value) == (
+        "ecr-cross-account:accountId: expected a 12-digit AWS account ID (in quotes), "
+        "got a secret value (not shown)."
+    )
