@@ -33,6 +33,7 @@ from components.settings import (
     format_problem,
 )
 from components.shared_repo import Grants
+from policy.rules import PUBLIC_INGRESS_TAG
 
 TYPE: Final = "ecr-cross-account:components:FargateApp"
 
@@ -315,6 +316,9 @@ class FargateApp(pulumi.ComponentResource):
                         to_port=listener_port,
                         cidr_ipv4=cidr if cidr == ANYWHERE_IPV4 else None,
                         cidr_ipv6=cidr if cidr == ANYWHERE_IPV6 else None,
+                        # The one opening to the internet: the policy pack (policy/rules.py)
+                        # allows 0.0.0.0/0 and ::/0 only on rules that carry this tag.
+                        tags=dict([PUBLIC_INGRESS_TAG]),
                         opts=child,
                     )
                 )
