@@ -15,7 +15,7 @@ from nlp_client.gateway import PROSE, RAKE, Gateway, gateway_lifespan
 FORWARDED_ROUTES = {"/keywords": RAKE, "/tokens": PROSE, "/entities": PROSE, "/sentences": PROSE}
 
 
-def _gateway(request: Request) -> Gateway:
+async def _gateway(request: Request) -> Gateway:  # async: no thread-pool hop (common.auth)
     gateway: Gateway = request.app.state.gateway
     return gateway
 

@@ -16,7 +16,7 @@ from prose_app.nlp import Entity, Prose, Sentence, Token, load_pipeline
 router = APIRouter()
 
 
-def _engine(request: Request) -> Prose:
+async def _engine(request: Request) -> Prose:  # async: no thread-pool hop (common.auth)
     engine: Prose = request.app.state.prose
     return engine
 
