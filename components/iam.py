@@ -40,6 +40,14 @@ PUSH_ACTIONS: tuple[str, ...] = (
     "ecr:UploadLayerPart",
 )
 
+# A push-only grantee: the upload actions plus the two reads `docker push` makes first (does the
+# layer exist, the manifest). Same page as PUSH_ACTIONS.
+PUSH_GRANT_ACTIONS: tuple[str, ...] = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    *PUSH_ACTIONS,
+)
+
 # Registry-level: it authorises `docker login`, has no resource-level permissions, and therefore
 # only works in an identity policy on Resource "*". In a repository policy it has no effect.
 # https://docs.aws.amazon.com/AmazonECR/latest/userguide/security_iam_id-based-policy-examples.html

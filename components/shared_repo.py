@@ -21,6 +21,7 @@ from components.iam import (
     DESCRIBE_ACTIONS,
     PULL_ACTIONS,
     PUSH_ACTIONS,
+    PUSH_GRANT_ACTIONS,
     PolicyStatement,
     allow,
     auth_token_statement,
@@ -69,8 +70,8 @@ class Grants:
         return self._grant("Pull", PULL_ACTIONS)
 
     def grant_push(self) -> pulumi.Output[list[PolicyStatement]]:
-        """Statements that let the grantee push images (push needs the layer-check action too)."""
-        return self._grant("Push", ("ecr:BatchCheckLayerAvailability", *PUSH_ACTIONS))
+        """Statements that let the grantee push images (and nothing it does not need to push)."""
+        return self._grant("Push", PUSH_GRANT_ACTIONS)
 
     def grant_pull_push(self) -> pulumi.Output[list[PolicyStatement]]:
         """Statements for a developer: pull, push and describe this repository."""

@@ -46,12 +46,14 @@ def test_repo_ref_grant_pull_yields_login_and_pull_on_the_exact_arn() -> None:
     ]
 
 
-def test_repo_ref_grant_push_adds_only_upload_actions() -> None:
+def test_repo_ref_grant_push_is_the_documented_push_policy() -> None:
+    # https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html
     assert resolve(RepoRef.from_arn(VENDOR_ARN).grant_push())[1] == {
         "Sid": "PushRakeApp",
         "Effect": "Allow",
         "Action": [
             "ecr:BatchCheckLayerAvailability",
+            "ecr:BatchGetImage",
             "ecr:CompleteLayerUpload",
             "ecr:InitiateLayerUpload",
             "ecr:PutImage",
