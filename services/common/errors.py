@@ -49,6 +49,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorBody, "description": UNSUPPORTED_MEDIA_TYPE},
     422: {"model": ErrorBody, "description": "the body or a parameter has the wrong shape"},
 }
+# What the edge adds when it cannot get a valid answer from an upstream.
+UPSTREAM_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    502: {"model": ErrorBody, "description": f"{UPSTREAM_UNREACHABLE}, or {UPSTREAM_BAD_RESPONSE}"},
+    504: {"model": ErrorBody, "description": UPSTREAM_TIMEOUT},
+}
 
 
 class ApiError(Exception):

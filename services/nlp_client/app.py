@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
 from common import ApiError, NlpClientSettings, TextBody, create_service_app
-from common.errors import UNKNOWN_APP
+from common.errors import UNKNOWN_APP, UPSTREAM_ERROR_RESPONSES, ErrorBody
 from nlp_client.gateway import PROSE, RAKE, Gateway, gateway_lifespan
 
 # Path -> the upstream that serves it (at the same path).
@@ -22,10 +22,10 @@ async def _gateway(request: Request) -> Gateway:  # async: no thread-pool hop (c
 
 GatewayDep = Annotated[Gateway, Depends(_gateway)]
 
-router = APIRouter()
+router = APIRouter(responses=UPSTREAM_ERROR_RESPONSES)
 
 
-@router.get("/health/{app_name}")
+@router.get("/health/{app_name}", responses={404: {"model": ErrorBody, "description": UNKNOWN_APP}})
 async def upstream_health(app_name: str, gateway: GatewayDep) -> Response:
     """Deep check: ``GET /health`` of ``rake`` or ``prose``, relayed (502/504 if it is down)."""
     if app_name not in gateway.endpoints:
