@@ -1,0 +1,48 @@
+"""The three services for the robustness tests, each served once per session on 127.0.0.1.
+
+In-thread apps (for the fuzzer and hostile input) are built here with explicit settings, like the
+service tests' own fixtures; the load and upstream-fault tests start real processes instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from common import NlpClientSettings, ProseSettings, RakeSettings
+from nlp_client.app import create_app as create_edge_app
+from prose_app.app import create_app as create_prose_app
+from prose_app.nlp import Prose, load_pipeline
+from rake_app.app import create_app as create_rake_app
+from tests.robustness.helpers import Served
+from tests.services.helpers import TEST_API_KEY, serve_in_thread
+
+
+@pytest.fixture(scope="session")
+def prose_pipeline() -> Prose:
+    return load_pipeline(ProseSettings(api_key=TEST_API_KEY).spacy_model)
+
+
+@pytest.fixture(scope="session")
+def rake_served() -> Iterator[Served]:
+    app = create_rake_app(RakeSettings(api_key=TEST_API_KEY))
+    with serve_in_thread(app) as url:
+        yield Served(app=app, url=url)
+
+
+@pytest.fixture(scope="session")
+def prose_served(prose_pipeline: Prose) -> Iterator[Served]:
+    app = create_prose_app(ProseSettings(api_key=TEST_API_KEY), prose=prose_pipeline)
+    with serve_in_thread(app) as url:
+        yield Served(app=app, url=url)
+
+
+@pytest.fixture(scope="session")
+def edge_served(rake_served: Served, prose_served: Served) -> Iterator[Served]:
+    settings = NlpClientSettings(
+        api_key=TEST_API_KEY, rake_endpoint=rake_served.url, prose_endpoint=prose_served.url
+    )
+    app = create_edge_app(settings)
+    with serve_in_thread(app) as url:
+        yield Served(app=app, url=url)

@@ -1,0 +1,60 @@
+"""What the robustness tests share: a served app, and raw-socket HTTP for what urllib won't send."""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+
+from common import API_KEY_HEADER
+from tests.services.helpers import TEST_API_KEY
+
+
+@dataclass(frozen=True, kw_only=True)
+class Served:
+    """An app and the base URL it is served at."""
+
+    app: FastAPI
+    url: str
+
+
+def connect(url: str, *, timeout: float) -> socket.socket:
+    """A TCP connection to the host and port of `url`."""
+    parts = urlsplit(url)
+    return socket.create_connection((parts.hostname, parts.port), timeout=timeout)
+
+
+def request_head(path: str, headers: dict[str, str]) -> bytes:
+    """``POST path`` with the test key and `headers`; the caller sends the body (or not)."""
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"{API_KEY_HEADER}: {TEST_API_KEY}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def read_status(sock: socket.socket) -> int:
+    """The status code of the response on `sock` (reads up to the end of the status line)."""
+    received = b""
+    while b"\r\n" not in received:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError(f"closed before a status line; got {received!r}")
+        received += chunk
+    return int(received.split(b" ", 2)[1])
+
+
+def closed_or_answered(sock: socket.socket) -> tuple[bytes, float]:
+    """Everything the server sends until it closes the connection, and how long that took."""
+    started = time.monotonic()
+    received = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        received += chunk
+    return received, time.monotonic() - started
