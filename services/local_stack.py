@@ -65,6 +65,8 @@ NLP_CLIENT = Service(
 )
 # Start order: the edge last, after what it forwards to.
 SERVICES = (RAKE_APP, PROSE_APP, NLP_CLIENT)
+# Where nlp-client finds each upstream.
+_ENDPOINTS = {RAKE_ENDPOINT_ENV: RAKE_APP, PROSE_ENDPOINT_ENV: PROSE_APP}
 
 
 class StackError(RuntimeError):
@@ -90,7 +92,10 @@ def ports_from_environment(environ: Mapping[str, str]) -> dict[Service, int]:
 
 
 class LocalStack:
-    """Start with ``with LocalStack(api_key=..., ports=...) as stack:``; stopped on exit."""
+    """Start with ``with LocalStack(api_key=..., ports=...) as stack:``; stopped on exit.
+
+    Runs the services given a port in ``ports`` (normally all of ``SERVICES``), in start order.
+    """
 
     def __init__(
         self,
@@ -105,6 +110,7 @@ class LocalStack:
         self.output = output
         self.startup_timeout = startup_timeout
         self.processes: dict[Service, subprocess.Popen[bytes]] = {}
+        self.services = [service for service in SERVICES if service in self.ports]
 
     def url(self, service: Service) -> str:
         return f"http://{HOST}:{self.ports[service]}"
@@ -117,18 +123,17 @@ class LocalStack:
             ),
             API_KEY_ENV: self.api_key,
             BIND_HOST_ENV: HOST,
-            RAKE_ENDPOINT_ENV: self.url(RAKE_APP),
-            PROSE_ENDPOINT_ENV: self.url(PROSE_APP),
+            **{env: self.url(s) for env, s in _ENDPOINTS.items() if s in self.ports},
             **{service.port_env: str(port) for service, port in self.ports.items()},
         }
 
     def start(self) -> None:
         """Spawn every service, then wait until each ``/health`` is 200 (or raise StackError)."""
         env = {**os.environ, **self.environment()}
-        for service in SERVICES:
+        for service in self.services:
             self.start_service(service, env)
         deadline = time.monotonic() + self.startup_timeout
-        waiting = list(SERVICES)
+        waiting = list(self.services)
         while waiting:
             for service in list(waiting):
                 self.raise_if_exited(service, "before it became healthy")

@@ -18,6 +18,11 @@ from starlette.types import ASGIApp
 from common import API_KEY_HEADER
 
 TEST_API_KEY = "test-key-0123456789"
+# What `GET /routes` lists first on every service (common.health), before its own routes.
+COMMON_ROUTES = [
+    {"method": "GET", "path": "/health", "name": "health"},
+    {"method": "GET", "path": "/routes", "name": "routes"},
+]
 STARTUP_TIMEOUT_SECONDS = 10.0
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from common import errors
 from tests.services.conftest import EdgeFactory
-from tests.services.helpers import TEST_API_KEY, call
+from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, call
 from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
 
 OPERATIONS = [
@@ -133,8 +133,7 @@ def test_edge_routes_lists_all_routes_in_order(edge: EdgeFactory, rake_url: str)
     assert (reply.status, reply.body) == (
         200,
         [
-            {"method": "GET", "path": "/health", "name": "health"},
-            {"method": "GET", "path": "/routes", "name": "routes"},
+            *COMMON_ROUTES,
             {"method": "GET", "path": "/health/{app_name}", "name": "upstream_health"},
             {"method": "POST", "path": "/keywords", "name": "keywords"},
             {"method": "POST", "path": "/tokens", "name": "tokens"},

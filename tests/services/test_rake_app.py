@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.services.helpers import call
+from tests.services.helpers import COMMON_ROUTES, call
 from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
 
 
@@ -35,8 +35,7 @@ def test_routes_lists_health_routes_and_keywords_in_order(rake_url: str) -> None
     assert (reply.status, reply.body) == (
         200,
         [
-            {"method": "GET", "path": "/health", "name": "health"},
-            {"method": "GET", "path": "/routes", "name": "routes"},
+            *COMMON_ROUTES,
             {"method": "POST", "path": "/keywords", "name": "keywords"},
         ],
     )
