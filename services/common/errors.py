@@ -22,6 +22,7 @@ BODY_NOT_OBJECT = 'request body must be a JSON object such as {"text": "..."}'
 MISSING_TEXT = 'request body has no "text" field'
 TEXT_NOT_STRING = 'the "text" field must be a string'
 BODY_TOO_LARGE = "request body is too large"
+BODY_TIMEOUT = "request body was not received in time"
 INVALID_REQUEST = "invalid request"
 NOT_FOUND = "not found"
 METHOD_NOT_ALLOWED = "method not allowed"
@@ -45,6 +46,7 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": f"{MISSING_KEY}, or {INVALID_JSON}"},
     401: {"model": ErrorBody, "description": INVALID_KEY},
+    408: {"model": ErrorBody, "description": BODY_TIMEOUT},
     413: {"model": ErrorBody, "description": BODY_TOO_LARGE},
     415: {"model": ErrorBody, "description": UNSUPPORTED_MEDIA_TYPE},
     422: {"model": ErrorBody, "description": "the body or a parameter has the wrong shape"},

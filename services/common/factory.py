@@ -52,7 +52,9 @@ def create_service_app(
         )
     install_error_handlers(app)
     # The last added is outermost: the access log also records the 413s of the size limit.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout
+    )
     app.add_middleware(AccessLog)
     return app
 

@@ -23,6 +23,7 @@ RAKE_ENDPOINT_ENV = "RAKE_ENDPOINT"
 RAKE_ENDPOINT_SEED_ENV = "RACK_ENDPOINT"
 PROSE_ENDPOINT_ENV = "PROSE_ENDPOINT"
 MAX_BODY_BYTES_ENV = "MAX_BODY_BYTES"
+BODY_TIMEOUT_ENV = "BODY_TIMEOUT"
 SPACY_MODEL_ENV = "SPACY_MODEL"
 
 NLP_CLIENT_PORT = 8080
@@ -53,6 +54,9 @@ class ServiceSettings(BaseSettings):
     bind_host: str = Field("127.0.0.1", min_length=1, validation_alias=BIND_HOST_ENV)
     # Requests with a larger body get 413 before the body is read. Default: 1 MiB.
     max_body_bytes: int = Field(1_048_576, ge=1, validation_alias=MAX_BODY_BYTES_ENV)
+    # Seconds a client has to send the whole body once its headers are in; a slower one (a
+    # slowloris holding a worker with a trickle of bytes) gets 408 and is cut off. Default: 10 s.
+    body_timeout: float = Field(10.0, gt=0, validation_alias=BODY_TIMEOUT_ENV)
     port: Port
 
     @model_validator(mode="after")
