@@ -5,9 +5,11 @@ from __future__ import annotations
 import pulumi
 
 from components.dev_user_group import DevUserGroup, DevUserGroupArgs
+from components.fargate_app import FargateApp, FargateAppArgs
 from components.provider import stack_providers
 from components.settings import load_settings, repository_output
 from components.shared_repo import SharedRepo, SharedRepoArgs
+from components.vendor import vendor_images
 
 settings = load_settings()
 providers = stack_providers(settings)
@@ -32,8 +34,17 @@ developers = DevUserGroup(
 )
 
 # ---- The app (customer stacks: config `app`) ---------------------------------------------------
-# The vendor image (StackReference to `vendorStack`, or `vendorImage` + `vendorRepositoryArn`)
-# and FargateApp go here; stacks without `app` (settings.app is None) build no app.
+# rake-app's image comes from the vendor: a StackReference to `vendorStack`, or `vendorImage` +
+# `vendorRepositoryArn`. Stacks without `app` (the vendor) build no app.
+app = (
+    FargateApp(
+        "app",
+        FargateAppArgs.from_settings(settings, repos, vendor_images(settings)),
+        opts=providers.opts(),
+    )
+    if settings.app
+    else None
+)
 
 # ---- Exports: flat, snake_case; the customer reads `<repo>_image_uri` and `_repository_arn` ----
 pulumi.export("account_id", settings.account_id)
@@ -47,3 +58,8 @@ pulumi.export("developer_passwords", developers.passwords)
 if settings.create_access_keys:
     pulumi.export("developer_access_key_ids", developers.access_key_ids)
     pulumi.export("developer_secret_access_keys", developers.secret_access_keys)
+if app is not None:
+    pulumi.export("service_url", app.service_url)
+    pulumi.export("cluster_name", app.cluster_name)
+    pulumi.export("service_name", app.service_name)
+    pulumi.export("log_group_name", app.log_group_name)

@@ -30,9 +30,12 @@ from components.settings import (
     FARGATE_MEMORY_BY_CPU,
     LOG_RETENTION_DAYS,
     NAT_GATEWAY_STRATEGIES,
+    ContainerSettings,
+    Settings,
     format_problem,
 )
-from components.shared_repo import Grants
+from components.shared_repo import Grants, SharedRepo
+from components.vendor import VendorImage
 from policy.rules import PUBLIC_INGRESS_TAG
 
 TYPE: Final = "ecr-cross-account:components:FargateApp"
@@ -106,6 +109,49 @@ class FargateAppArgs:
     health_check_grace_period_seconds: int = 60
     # Default: scale out above 60% average CPU.
     autoscaling_cpu_target_percent: float = 60.0
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        repos: Mapping[str, SharedRepo],
+        vendor: Mapping[str, VendorImage],
+    ) -> FargateAppArgs:
+        """The args of the stack's `app`: each container's image from its repository.
+
+        `repository: nlp-client` runs this stack's image; `vendorRepository: rake-app` runs the
+        vendor's (settings has checked that every name exists and `app` comes with `apiKey`).
+        """
+        app, api_key = settings.app, settings.api_key
+        assert app is not None and api_key is not None
+
+        def container(spec: ContainerSettings) -> ContainerSpec:
+            source: SharedRepo | VendorImage = (
+                repos[spec.repository] if spec.repository else vendor[str(spec.vendor_repository)]
+            )
+            return ContainerSpec(
+                name=spec.name,
+                image=source.image_uri,
+                repository=source if isinstance(source, SharedRepo) else source.repository,
+                port=spec.port,
+                ingress=spec.ingress,
+                depends_on=spec.depends_on,
+                environment=spec.environment,
+            )
+
+        return cls(
+            containers=[container(spec) for spec in app.containers],
+            api_key=api_key,
+            account_id=settings.account_id,
+            region=settings.region,
+            desired_count=app.desired_count,
+            max_count=app.max_count,
+            cpu=app.cpu,
+            memory=app.memory,
+            nat_gateways=app.nat_gateways,
+            log_retention_days=app.log_retention_days,
+            alb_certificate_arn=app.certificate_arn,
+        )
 
 
 class FargateApp(pulumi.ComponentResource):

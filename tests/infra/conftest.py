@@ -74,6 +74,11 @@ VENDOR_OUTPUTS: Mapping[str, Any] = {
     "rake_app_image_uri": VENDOR_IMAGE_URI,
 }
 # Expected action lists, written out once for every test's exact-policy assertion.
+PULL_ACTIONS = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+]
 PULL_AND_DESCRIBE_ACTIONS = [
     "ecr:BatchCheckLayerAvailability",
     "ecr:BatchGetImage",
@@ -122,6 +127,9 @@ class Resource:
     read: bool
     urn: str
     parent: str
+    # Package -> provider reference a component passes on to its children (remote components
+    # such as awsx's Vpc get their providers this way, not through `provider`).
+    providers: dict[str, str] = field(default_factory=dict)
 
     @property
     def provider_urn(self) -> str:
@@ -351,6 +359,7 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 read=bool(meta.get("read")),
                 urn=str(meta.get("urn", "")),
                 parent=str(meta.get("parent", "")),
+                providers=dict(meta.get("providers", {})),
             )
         )
         faker = FAKE_OUTPUTS.get(args.typ)
@@ -389,6 +398,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             "parent": request.parent,
             "remote": getattr(request, "remote", False),
             "read": read,
+            "providers": dict(getattr(request, "providers", {})),
         }
 
 

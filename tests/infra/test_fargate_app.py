@@ -11,7 +11,18 @@ import pytest
 
 from components.fargate_app import ContainerSpec, FargateApp, FargateAppArgs
 from components.shared_repo import RepoRef
+from tests.infra.app_helpers import (
+    awslogs,
+    container_definitions_of,
+    exec_policy,
+    health_check,
+    pull_statement,
+    read_secret_statement,
+    security_group_rules,
+    write_logs_statement,
+)
 from tests.infra.conftest import (
+    LOGIN_STATEMENT,
     PROJECT,
     StackRun,
     all_of,
@@ -33,11 +44,6 @@ LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:app-logs"
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:app-secret-AbCdEf"
 CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0a1b2c3d"
 KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-PULL = [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:GetDownloadUrlForLayer",
-]
 
 
 def containers() -> list[ContainerSpec]:
@@ -92,71 +98,17 @@ def inputs(run: StackRun, type_token: str, name: str) -> dict[str, Any]:
     return named(run.resources, type_token, name).inputs
 
 
-def exec_policy(run: StackRun) -> dict[str, Any]:
-    policy: dict[str, Any] = json.loads(
-        inputs(run, "aws:iam/rolePolicy:RolePolicy", "app-task-exec-policy")["policy"]
-    )
-    return policy
-
-
-def containers_of(run: StackRun) -> list[dict[str, Any]]:
-    task = only(run.resources, "aws:ecs/taskDefinition:TaskDefinition")
-    definitions: list[dict[str, Any]] = json.loads(task.inputs["containerDefinitions"])
-    return definitions
-
-
-def rules(run: StackRun) -> list[tuple[str, str, int, int, str]]:
-    """(direction, group, from, to, source/destination) of every security group rule."""
-    result = []
-    for direction, token in (
-        ("in", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
-        ("out", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"),
-    ):
-        for rule in all_of(run.resources, token):
-            peer = (
-                rule.inputs.get("cidrIpv4")
-                or rule.inputs.get("cidrIpv6")
-                or rule.inputs["referencedSecurityGroupId"]
-            )
-            assert rule.inputs["ipProtocol"] == "tcp", rule.urn
-            result.append(
-                (
-                    direction,
-                    rule.inputs["securityGroupId"],
-                    int(rule.inputs["fromPort"]),
-                    int(rule.inputs["toPort"]),
-                    peer,
-                )
-            )
-    return sorted(result)
-
-
 def test_fargate_app_exec_role_may_pull_exactly_its_images_log_and_read_the_key(
     app_run: StackRun,
 ) -> None:
     assert exec_policy(app_run) == {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "EcrLogin",
-                "Effect": "Allow",
-                "Action": ["ecr:GetAuthorizationToken"],
-                "Resource": "*",
-            },
-            {"Sid": "PullEdge", "Effect": "Allow", "Action": PULL, "Resource": [EDGE_REPO_ARN]},
-            {"Sid": "PullWorker", "Effect": "Allow", "Action": PULL, "Resource": [WORKER_REPO_ARN]},
-            {
-                "Sid": "WriteLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": [f"{LOG_GROUP_ARN}:*"],
-            },
-            {
-                "Sid": "ReadApiKey",
-                "Effect": "Allow",
-                "Action": ["secretsmanager:GetSecretValue"],
-                "Resource": [SECRET_ARN],
-            },
+            LOGIN_STATEMENT,
+            pull_statement("PullEdge", EDGE_REPO_ARN),
+            pull_statement("PullWorker", WORKER_REPO_ARN),
+            write_logs_statement(LOG_GROUP_ARN),
+            read_secret_statement(SECRET_ARN),
         ],
     }
 
@@ -241,27 +193,8 @@ def test_fargate_app_task_definition_is_fargate_awsvpc_linux_x86_with_both_roles
 
 
 def test_fargate_app_container_definitions_are_exact(app_run: StackRun) -> None:
-    def health(port: int) -> dict[str, Any]:
-        return {
-            "command": ["CMD", "python", "-m", "common.healthcheck", str(port)],
-            "interval": 10,
-            "timeout": 5,
-            "retries": 3,
-            "startPeriod": 30,
-        }
-
-    def logs(prefix: str) -> dict[str, Any]:
-        return {
-            "logDriver": "awslogs",
-            "options": {
-                "awslogs-group": "app-logs",
-                "awslogs-region": REGION,
-                "awslogs-stream-prefix": prefix,
-            },
-        }
-
     secrets = [{"name": "API_KEY", "valueFrom": SECRET_ARN}]
-    assert containers_of(app_run) == [
+    assert container_definitions_of(app_run) == [
         {
             "name": "edge",
             "image": EDGE_IMAGE,
@@ -269,10 +202,10 @@ def test_fargate_app_container_definitions_are_exact(app_run: StackRun) -> None:
             "portMappings": [{"containerPort": 8080, "protocol": "tcp", "name": "edge"}],
             "environment": [{"name": "WORKER_ENDPOINT", "value": "http://localhost:8081"}],
             "secrets": secrets,
-            "healthCheck": health(8080),
+            "healthCheck": health_check(8080),
             "dependsOn": [{"containerName": "worker", "condition": "HEALTHY"}],
             "readonlyRootFilesystem": True,
-            "logConfiguration": logs("edge"),
+            "logConfiguration": awslogs("app-logs", REGION, "edge"),
         },
         {
             "name": "worker",
@@ -280,9 +213,9 @@ def test_fargate_app_container_definitions_are_exact(app_run: StackRun) -> None:
             "essential": True,
             "portMappings": [{"containerPort": 8081, "protocol": "tcp", "name": "worker"}],
             "secrets": secrets,
-            "healthCheck": health(8081),
+            "healthCheck": health_check(8081),
             "readonlyRootFilesystem": True,
-            "logConfiguration": logs("worker"),
+            "logConfiguration": awslogs("app-logs", REGION, "worker"),
         },
     ]
 
@@ -304,7 +237,7 @@ def test_fargate_app_api_key_reaches_secrets_manager_only_as_a_secret(app_run: S
 def test_fargate_app_security_groups_chain_internet_to_alb_to_tasks_on_port_80(
     app_run: StackRun,
 ) -> None:
-    assert rules(app_run) == [
+    assert security_group_rules(app_run) == [
         ("in", "app-sg-alb-id", 80, 80, "0.0.0.0/0"),
         ("in", "app-sg-alb-id", 80, 80, "::/0"),
         ("in", "app-sg-tasks-id", 8080, 8080, "app-sg-alb-id"),
@@ -414,7 +347,7 @@ def test_fargate_app_with_certificate_serves_https_and_redirects_http() -> None:
 def test_fargate_app_with_certificate_opens_443_on_the_alb_only() -> None:
     run = run_app(alb_certificate_arn=CERTIFICATE_ARN)
 
-    assert rules(run) == [
+    assert security_group_rules(run) == [
         ("in", "app-sg-alb-id", 80, 80, "0.0.0.0/0"),
         ("in", "app-sg-alb-id", 80, 80, "::/0"),
         ("in", "app-sg-alb-id", 443, 443, "0.0.0.0/0"),

@@ -1,0 +1,93 @@
+"""Where a customer stack's vendor images come from: the vendor stack's outputs, or pinned config.
+
+With `vendorStack`, a StackReference reads `<repo>_image_uri` and `<repo>_repository_arn`, the
+names the vendor stack exports (`components.settings.repository_output`), so both stacks agree by
+construction. A customer without access to the vendor's Pulumi state sets `vendorImage` and
+`vendorRepositoryArn` instead. Either way the image is pinned by digest and the repository is a
+`RepoRef`, whose pull grant goes into the customer's execution role.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pulumi
+
+from components.settings import (
+    ECR_IMAGE_BY_DIGEST,
+    ECR_REPOSITORY_ARN,
+    Settings,
+    format_problem,
+    repository_output,
+)
+from components.shared_repo import RepoRef
+
+# Logical name of the StackReference resource (its `name` input is the configured stack).
+STACK_REFERENCE_NAME: Final = "vendor"
+
+
+@dataclass(frozen=True, kw_only=True)
+class VendorImage:
+    """One image of the vendor and the repository it is pulled from."""
+
+    # <account>.dkr.ecr.<region>.amazonaws.com/<name>@sha256:<digest>, in the vendor's registry.
+    image_uri: pulumi.Output[str]
+    # The vendor's repository, in the vendor's account and region.
+    repository: RepoRef
+
+
+def vendor_images(settings: Settings) -> dict[str, VendorImage]:
+    """The vendor images the app's containers name (`vendorRepository`), by repository name.
+
+    Empty when no container uses a vendor image; settings has already checked that exactly one of
+    `vendorStack` and `vendorImage` is set otherwise.
+    """
+    names = sorted(
+        {c.vendor_repository for c in settings.app.containers if c.vendor_repository}
+        if settings.app
+        else set()
+    )
+    vendor = settings.vendor
+    if not names or vendor is None:
+        return {}
+    if vendor.stack is None:
+        assert vendor.image is not None and vendor.repository_arn is not None
+        return {
+            name: VendorImage(
+                image_uri=pulumi.Output.from_input(vendor.image),
+                repository=RepoRef.from_arn(vendor.repository_arn),
+            )
+            for name in names
+        }
+
+    stack = vendor.stack
+    reference = pulumi.StackReference(STACK_REFERENCE_NAME, stack_name=stack)
+
+    def output(
+        name: str, attribute: str, pattern: re.Pattern[str], expected: str
+    ) -> pulumi.Output[str]:
+        key = repository_output(name, attribute)
+
+        def checked(value: Any) -> str:
+            # Checked when the reference resolves (preview included), naming the vendor's output;
+            # an output the vendor does not export arrives as None.
+            if not isinstance(value, str) or not pattern.fullmatch(value):
+                raise ValueError(format_problem(f"{stack} output {key}", expected, value))
+            return value
+
+        return reference.get_output(key).apply(checked)
+
+    return {
+        name: VendorImage(
+            # A tag can be re-pointed; a digest makes a new vendor image a visible diff.
+            image_uri=output(
+                name, "image_uri", ECR_IMAGE_BY_DIGEST, "an ECR image pinned by digest"
+            ),
+            repository=RepoRef.from_arn(
+                output(name, "repository_arn", ECR_REPOSITORY_ARN, "an ECR repository ARN")
+            ),
+        )
+        for name in names
+    }

@@ -1,0 +1,113 @@
+"""Readers of a recorded FargateApp (component tests and customer-stack tests share them)."""
+
+from __future__ import annotations
+
+import gc
+import json
+from typing import Any
+
+from pulumi.runtime import settings as pulumi_settings
+
+from tests.infra.conftest import PROJECT, PULL_ACTIONS, StackRun, all_of, named, only
+
+# (direction, security group id, from port, to port, peer CIDR or security group id)
+Rule = tuple[str, str, int, int, str]
+
+
+def exec_policy(run: StackRun, app: str = "app") -> dict[str, Any]:
+    """The execution role's inline policy document."""
+    policy = named(run.resources, "aws:iam/rolePolicy:RolePolicy", f"{app}-task-exec-policy")
+    document: dict[str, Any] = json.loads(policy.inputs["policy"])
+    return document
+
+
+def container_definitions_of(run: StackRun) -> list[dict[str, Any]]:
+    """The task definition's containerDefinitions, decoded."""
+    task = only(run.resources, "aws:ecs/taskDefinition:TaskDefinition")
+    definitions: list[dict[str, Any]] = json.loads(task.inputs["containerDefinitions"])
+    return definitions
+
+
+def security_group_rules(run: StackRun) -> list[Rule]:
+    """Every security group rule, sorted; each must be TCP."""
+    result: list[Rule] = []
+    for direction, token in (
+        ("in", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
+        ("out", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"),
+    ):
+        for rule in all_of(run.resources, token):
+            assert rule.inputs["ipProtocol"] == "tcp", rule.urn
+            peer = (
+                rule.inputs.get("cidrIpv4")
+                or rule.inputs.get("cidrIpv6")
+                or rule.inputs["referencedSecurityGroupId"]
+            )
+            result.append(
+                (
+                    direction,
+                    rule.inputs["securityGroupId"],
+                    int(rule.inputs["fromPort"]),
+                    int(rule.inputs["toPort"]),
+                    peer,
+                )
+            )
+    return sorted(result)
+
+
+def health_check(port: int) -> dict[str, Any]:
+    """The container health check every container gets, probing its own port."""
+    return {
+        "command": ["CMD", "python", "-m", "common.healthcheck", str(port)],
+        "interval": 10,
+        "timeout": 5,
+        "retries": 3,
+        "startPeriod": 30,
+    }
+
+
+def awslogs(group: str, region: str, prefix: str) -> dict[str, Any]:
+    """The awslogs configuration of one container."""
+    return {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": group,
+            "awslogs-region": region,
+            "awslogs-stream-prefix": prefix,
+        },
+    }
+
+
+def pull_statement(sid: str, repository_arn: str) -> dict[str, Any]:
+    """The execution role's pull statement for one repository."""
+    return {"Sid": sid, "Effect": "Allow", "Action": PULL_ACTIONS, "Resource": [repository_arn]}
+
+
+def write_logs_statement(log_group_arn: str) -> dict[str, Any]:
+    """The execution role's statement for the containers' log streams."""
+    return {
+        "Sid": "WriteLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [f"{log_group_arn}:*"],
+    }
+
+
+def read_secret_statement(secret_arn: str) -> dict[str, Any]:
+    """The execution role's statement for the API-key secret."""
+    return {
+        "Sid": "ReadApiKey",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": [secret_arn],
+    }
+
+
+def discard_failed_run() -> None:
+    """Drop a failed run's runtime state and collect it now.
+
+    A run that fails inside an `apply` leaves futures holding the error; asyncio logs each as
+    "Future exception was never retrieved" when it is garbage-collected. Collected here, inside
+    the test, the log is captured instead of printed after the session.
+    """
+    pulumi_settings.reset_options(project=PROJECT, stack="discarded")
+    gc.collect()

@@ -1,0 +1,423 @@
+"""The customer stack file, run through the real `__main__.py` under mocks.
+
+The vendor's StackReference resolves to `VENDOR_OUTPUTS` (what the vendor stack file exports),
+except in the test that runs the vendor program first and hands its real exports over.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.infra.app_helpers import (
+    awslogs,
+    container_definitions_of,
+    discard_failed_run,
+    exec_policy,
+    health_check,
+    pull_statement,
+    read_secret_statement,
+    security_group_rules,
+    write_logs_statement,
+)
+from tests.infra.conftest import (
+    LOGIN_STATEMENT,
+    TEST_API_KEY,
+    VENDOR_IMAGE_URI,
+    VENDOR_OUTPUTS,
+    StackRun,
+    all_of,
+    is_secret_input,
+    named,
+    only,
+    run_stack,
+    stack_config,
+    unwrap_secret,
+)
+
+ACCOUNT = "999988887777"
+REGION = "us-west-2"
+VENDOR_STACK = "organization/ecr-cross-account/vendor"
+VENDOR_REPO_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"
+LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:app-logs"
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:app-secret-AbCdEf"
+TARGET_GROUP_ARN = (
+    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/app-tg/0123456789abcdef"
+)
+ALB_DNS_NAME = f"app-alb-1234567890.{REGION}.elb.amazonaws.com"
+CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+# The `app` object of Pulumi.customer.yaml, for variants that change one key of it.
+APP = {
+    "desiredCount": 2,
+    "maxCount": 4,
+    "cpu": 1024,
+    "memory": 2048,
+    "natGateways": "Single",
+    "logRetentionDays": 30,
+    "containers": [
+        {
+            "name": "nlp-client",
+            "repository": "nlp-client",
+            "port": 8080,
+            "ingress": True,
+            "dependsOn": ["rake-app", "prose-app"],
+            "environment": {
+                "RAKE_ENDPOINT": "http://localhost:8081",
+                "PROSE_ENDPOINT": "http://localhost:8082",
+            },
+        },
+        {"name": "rake-app", "vendorRepository": "rake-app", "port": 8081},
+        {"name": "prose-app", "repository": "prose-app", "port": 8082},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def customer_run() -> StackRun:
+    return run_stack("customer")
+
+
+def own_repo_arn(name: str) -> str:
+    return f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{name}"
+
+
+def images(run: StackRun) -> dict[str, str]:
+    return {c["name"]: c["image"] for c in container_definitions_of(run)}
+
+
+def test_customer_app_config_in_tests_is_the_stack_files() -> None:
+    # APP is written out for the variants below; it must not drift from the stack file.
+    assert stack_config("customer")["ecr-cross-account:app"] == APP
+
+
+def test_customer_reads_the_configured_vendor_stack(customer_run: StackRun) -> None:
+    reference = only(customer_run.resources, "pulumi:pulumi:StackReference")
+    assert (reference.name, reference.read, reference.inputs) == (
+        "vendor",
+        True,
+        {"name": VENDOR_STACK},
+    )
+
+
+def test_customer_rake_app_runs_exactly_the_vendors_exported_digest(
+    customer_run: StackRun,
+) -> None:
+    assert images(customer_run)["rake-app"] == VENDOR_IMAGE_URI
+
+
+def test_customer_own_containers_run_their_pushed_digests(customer_run: StackRun) -> None:
+    exports = customer_run.exports
+    assert {k: v for k, v in images(customer_run).items() if k != "rake-app"} == {
+        "nlp-client": exports["nlp_client_image_uri"],
+        "prose-app": exports["prose_app_image_uri"],
+    }
+    pinned = [re.fullmatch(r".+@sha256:[0-9a-f]{64}", uri) for uri in images(customer_run).values()]
+    assert all(pinned)
+
+
+def test_customer_exec_role_pulls_own_and_vendor_repos_and_logs_in_on_star_only(
+    customer_run: StackRun,
+) -> None:
+    assert exec_policy(customer_run) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            LOGIN_STATEMENT,
+            pull_statement("PullNlpClient", own_repo_arn("nlp-client")),
+            # The vendor's repository, in the vendor's account and region.
+            pull_statement("PullRakeApp", VENDOR_REPO_ARN),
+            pull_statement("PullProseApp", own_repo_arn("prose-app")),
+            write_logs_statement(LOG_GROUP_ARN),
+            read_secret_statement(SECRET_ARN),
+        ],
+    }
+
+
+def test_customer_exec_role_uses_star_for_the_login_action_only(customer_run: StackRun) -> None:
+    statements = exec_policy(customer_run)["Statement"]
+    assert [s["Action"] for s in statements if s["Resource"] == "*"] == [
+        ["ecr:GetAuthorizationToken"]
+    ]
+    assert [s["Sid"] for s in statements if "ecr:GetAuthorizationToken" in s["Action"]] == [
+        "EcrLogin"
+    ]
+
+
+def test_customer_containers_are_exact(customer_run: StackRun) -> None:
+    exports = customer_run.exports
+    secrets = [{"name": "API_KEY", "valueFrom": SECRET_ARN}]
+
+    def container(name: str, image: str, port: int, **extra: Any) -> dict[str, Any]:
+        return {
+            "name": name,
+            "image": image,
+            "essential": True,
+            "portMappings": [{"containerPort": port, "protocol": "tcp", "name": name}],
+            **extra,
+            "secrets": secrets,
+            "healthCheck": health_check(port),
+            "readonlyRootFilesystem": True,
+            "logConfiguration": awslogs("app-logs", REGION, name),
+        }
+
+    assert container_definitions_of(customer_run) == [
+        container(
+            "nlp-client",
+            exports["nlp_client_image_uri"],
+            8080,
+            environment=[
+                {"name": "PROSE_ENDPOINT", "value": "http://localhost:8082"},
+                {"name": "RAKE_ENDPOINT", "value": "http://localhost:8081"},
+            ],
+            dependsOn=[
+                {"containerName": "rake-app", "condition": "HEALTHY"},
+                {"containerName": "prose-app", "condition": "HEALTHY"},
+            ],
+        ),
+        container("rake-app", VENDOR_IMAGE_URI, 8081),
+        container("prose-app", exports["prose_app_image_uri"], 8082),
+    ]
+
+
+def test_customer_api_key_is_never_in_a_container_environment(customer_run: StackRun) -> None:
+    definitions = container_definitions_of(customer_run)
+    assert [
+        (c["name"], [e["name"] for e in c.get("environment", [])], c["secrets"])
+        for c in definitions
+    ] == [
+        (
+            "nlp-client",
+            ["PROSE_ENDPOINT", "RAKE_ENDPOINT"],
+            [{"name": "API_KEY", "valueFrom": SECRET_ARN}],
+        ),
+        ("rake-app", [], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
+        ("prose-app", [], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
+    ]
+
+
+def test_customer_api_key_stays_secret_from_config_to_secrets_manager(
+    customer_run: StackRun,
+) -> None:
+    version = named(
+        customer_run.resources,
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        "app-secret-version",
+    )
+    assert is_secret_input(version.inputs["secretString"])
+    assert unwrap_secret(version.inputs["secretString"]) == TEST_API_KEY
+    # Nowhere else: not in another input, not in an export.
+    others = [r.inputs for r in customer_run.resources if r.urn != version.urn]
+    assert TEST_API_KEY not in json.dumps(others)
+    assert TEST_API_KEY not in json.dumps(customer_run.exports)
+
+
+def test_customer_security_groups_let_only_the_alb_reach_the_tasks(
+    customer_run: StackRun,
+) -> None:
+    assert security_group_rules(customer_run) == [
+        ("in", "app-sg-alb-id", 80, 80, "0.0.0.0/0"),
+        ("in", "app-sg-alb-id", 80, 80, "::/0"),
+        ("in", "app-sg-tasks-id", 8080, 8080, "app-sg-alb-id"),
+        ("out", "app-sg-alb-id", 8080, 8080, "app-sg-tasks-id"),
+        ("out", "app-sg-tasks-id", 443, 443, "0.0.0.0/0"),
+    ]
+
+
+def test_customer_tasks_accept_nothing_from_the_internet(customer_run: StackRun) -> None:
+    task_ingress = [
+        rule for rule in security_group_rules(customer_run) if rule[:2] == ("in", "app-sg-tasks-id")
+    ]
+    assert [peer for *_, peer in task_ingress] == ["app-sg-alb-id"]
+
+
+def test_customer_service_runs_two_private_tasks_behind_the_alb_with_rollback(
+    customer_run: StackRun,
+) -> None:
+    service = only(customer_run.resources, "aws:ecs/service:Service").inputs
+    assert {
+        key: service[key]
+        for key in (
+            "desiredCount",
+            "launchType",
+            "networkConfiguration",
+            "loadBalancers",
+            "deploymentCircuitBreaker",
+            "deploymentMinimumHealthyPercent",
+            "deploymentMaximumPercent",
+            "healthCheckGracePeriodSeconds",
+            "enableExecuteCommand",
+        )
+    } == {
+        "desiredCount": 2,
+        "launchType": "FARGATE",
+        "networkConfiguration": {
+            "subnets": ["subnet-private-a", "subnet-private-b"],
+            "securityGroups": ["app-sg-tasks-id"],
+            "assignPublicIp": False,
+        },
+        "loadBalancers": [
+            {
+                "targetGroupArn": TARGET_GROUP_ARN,
+                "containerName": "nlp-client",
+                "containerPort": 8080,
+            }
+        ],
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        "deploymentMinimumHealthyPercent": 100,
+        "deploymentMaximumPercent": 200,
+        "healthCheckGracePeriodSeconds": 60,
+        "enableExecuteCommand": False,
+    }
+
+
+def test_customer_target_group_checks_nlp_client_health(customer_run: StackRun) -> None:
+    group = only(customer_run.resources, "aws:lb/targetGroup:TargetGroup").inputs
+    assert (
+        group["targetType"],
+        group["port"],
+        group["protocol"],
+        group["deregistrationDelay"],
+        group["healthCheck"]["path"],
+        group["healthCheck"]["matcher"],
+    ) == ("ip", 8080, "HTTP", 30, "/health", "200")
+
+
+def test_customer_task_is_sized_from_config_and_autoscales_to_max_count(
+    customer_run: StackRun,
+) -> None:
+    task = only(customer_run.resources, "aws:ecs/taskDefinition:TaskDefinition").inputs
+    target = only(customer_run.resources, "aws:appautoscaling/target:Target").inputs
+    assert (task["cpu"], task["memory"], task["runtimePlatform"]) == (
+        "1024",
+        "2048",
+        {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"},
+    )
+    assert (target["minCapacity"], target["maxCapacity"]) == (2, 4)
+
+
+def test_customer_log_group_keeps_30_days(customer_run: StackRun) -> None:
+    logs = only(customer_run.resources, "aws:cloudwatch/logGroup:LogGroup")
+    assert logs.inputs == {"retentionInDays": 30}
+
+
+def test_customer_every_aws_resource_and_the_vpc_use_the_explicit_provider(
+    customer_run: StackRun,
+) -> None:
+    provider = only(customer_run.resources, "pulumi:providers:aws")
+    aws_resources = [r for r in customer_run.resources if r.type.startswith("aws:")]
+    vpc = only(customer_run.resources, "awsx:ec2:Vpc")
+    assert {r.urn for r in aws_resources if r.provider_urn != provider.urn} == set()
+    # awsx builds its children in its own plugin, with the provider it is handed here.
+    assert vpc.providers["aws"].rsplit("::", 1)[0] == provider.urn
+
+
+def test_customer_exports_the_app_url_names_and_nothing_secret_but_passwords(
+    customer_run: StackRun,
+) -> None:
+    exports = customer_run.exports
+    assert {k: exports[k] for k in ("service_url", "cluster_name", "service_name")} == {
+        "service_url": f"http://{ALB_DNS_NAME}",
+        "cluster_name": "app-cluster",
+        "service_name": "app-service",
+    }
+    assert exports["log_group_name"] == "app-logs"
+    assert customer_run.secret_exports == {"developer_passwords"}
+
+
+def test_customer_with_certificate_serves_https_and_redirects_http() -> None:
+    run = run_stack("customer", overrides={"app": {**APP, "certificateArn": CERTIFICATE_ARN}})
+
+    listeners = {r.name: r.inputs for r in all_of(run.resources, "aws:lb/listener:Listener")}
+    assert sorted(listeners) == ["app-listener-http", "app-listener-https"]
+    assert (
+        listeners["app-listener-https"]["certificateArn"],
+        listeners["app-listener-https"]["sslPolicy"],
+        listeners["app-listener-http"]["defaultActions"][0]["type"],
+    ) == (CERTIFICATE_ARN, "ELBSecurityPolicy-TLS13-1-2-2021-06", "redirect")
+    assert ("in", "app-sg-alb-id", 443, 443, "0.0.0.0/0") in security_group_rules(run)
+    assert run.exports["service_url"] == f"https://{ALB_DNS_NAME}"
+
+
+def test_customer_vendor_image_variant_needs_no_stack_reference() -> None:
+    pinned = f"111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app@sha256:{'cd' * 32}"
+
+    run = run_stack(
+        "customer",
+        remove=("vendorStack",),
+        overrides={"vendorImage": pinned, "vendorRepositoryArn": VENDOR_REPO_ARN},
+    )
+
+    assert all_of(run.resources, "pulumi:pulumi:StackReference") == []
+    assert images(run)["rake-app"] == pinned
+    assert pull_statement("PullRakeApp", VENDOR_REPO_ARN) in exec_policy(run)["Statement"]
+
+
+def test_customer_without_vendor_source_fails_saying_how_to_set_it() -> None:
+    with pytest.raises(ValueError) as exc:
+        run_stack("customer", remove=("vendorStack",))
+
+    assert str(exc.value) == (
+        "`vendorStack` is not set; set it with "
+        "`pulumi config set vendorStack <org>/<project>/vendor`."
+    )
+
+
+def test_customer_with_both_vendor_sources_fails_asking_for_one() -> None:
+    with pytest.raises(ValueError) as exc:
+        run_stack(
+            "customer",
+            overrides={"vendorImage": VENDOR_IMAGE_URI, "vendorRepositoryArn": VENDOR_REPO_ARN},
+        )
+
+    assert str(exc.value) == "Set only one of `vendorStack` or `vendorImage`."
+
+
+@pytest.mark.parametrize(
+    ("vendor_outputs", "message"),
+    [
+        pytest.param(
+            {k: v for k, v in VENDOR_OUTPUTS.items() if k != "rake_app_image_uri"},
+            f"{VENDOR_STACK} output rake_app_image_uri: expected an ECR image pinned by digest, "
+            "got None.",
+            id="missing-image",
+        ),
+        pytest.param(
+            {**VENDOR_OUTPUTS, "rake_app_image_uri": VENDOR_IMAGE_URI.split("@")[0] + ":1.1.0"},
+            f"{VENDOR_STACK} output rake_app_image_uri: expected an ECR image pinned by digest, "
+            "got '111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app:1.1.0'.",
+            id="tag-not-digest",
+        ),
+        pytest.param(
+            {k: v for k, v in VENDOR_OUTPUTS.items() if k != "rake_app_repository_arn"},
+            f"{VENDOR_STACK} output rake_app_repository_arn: expected an ECR repository ARN, "
+            "got None.",
+            id="missing-arn",
+        ),
+    ],
+)
+def test_customer_bad_vendor_outputs_fail_naming_the_output(
+    vendor_outputs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message) + "$"):
+        run_stack("customer", vendor_outputs=vendor_outputs)
+    discard_failed_run()
+
+
+def test_customer_runs_the_image_the_vendor_program_actually_exports(
+    vendor_run: StackRun,
+) -> None:
+    # given: the vendor program's own exports, not a hand-written copy of them
+    exported = vendor_run.exports
+
+    # when
+    run = run_stack("customer", vendor_outputs=exported)
+
+    # then: the names the customer reads are the names the vendor writes
+    assert images(run)["rake-app"] == exported["rake_app_image_uri"]
+    assert (
+        pull_statement("PullRakeApp", exported["rake_app_repository_arn"])
+        in exec_policy(run)["Statement"]
+    )
+    assert exported["rake_app_repository_arn"] == VENDOR_REPO_ARN
