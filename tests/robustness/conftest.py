@@ -15,7 +15,7 @@ from nlp_client.app import create_app as create_edge_app
 from prose_app.app import create_app as create_prose_app
 from prose_app.nlp import Prose, load_pipeline
 from rake_app.app import create_app as create_rake_app
-from tests.robustness.helpers import Served
+from tests.robustness.helpers import BODY_TIMEOUT_SECONDS, Served
 from tests.services.helpers import TEST_API_KEY, serve_in_thread
 
 
@@ -26,14 +26,15 @@ def prose_pipeline() -> Prose:
 
 @pytest.fixture(scope="session")
 def rake_served() -> Iterator[Served]:
-    app = create_rake_app(RakeSettings(api_key=TEST_API_KEY))
+    app = create_rake_app(RakeSettings(api_key=TEST_API_KEY, body_timeout=BODY_TIMEOUT_SECONDS))
     with serve_in_thread(app) as url:
         yield Served(app=app, url=url)
 
 
 @pytest.fixture(scope="session")
 def prose_served(prose_pipeline: Prose) -> Iterator[Served]:
-    app = create_prose_app(ProseSettings(api_key=TEST_API_KEY), prose=prose_pipeline)
+    settings = ProseSettings(api_key=TEST_API_KEY, body_timeout=BODY_TIMEOUT_SECONDS)
+    app = create_prose_app(settings, prose=prose_pipeline)
     with serve_in_thread(app) as url:
         yield Served(app=app, url=url)
 
@@ -41,7 +42,10 @@ def prose_served(prose_pipeline: Prose) -> Iterator[Served]:
 @pytest.fixture(scope="session")
 def edge_served(rake_served: Served, prose_served: Served) -> Iterator[Served]:
     settings = NlpClientSettings(
-        api_key=TEST_API_KEY, rake_endpoint=rake_served.url, prose_endpoint=prose_served.url
+        api_key=TEST_API_KEY,
+        body_timeout=BODY_TIMEOUT_SECONDS,
+        rake_endpoint=rake_served.url,
+        prose_endpoint=prose_served.url,
     )
     app = create_edge_app(settings)
     with serve_in_thread(app) as url:

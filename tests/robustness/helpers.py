@@ -12,6 +12,9 @@ from fastapi import FastAPI
 from common import API_KEY_HEADER
 from tests.services.helpers import TEST_API_KEY
 
+# The robustness services' body deadline: short, so the slowloris test is quick (shipped: 10 s).
+BODY_TIMEOUT_SECONDS = 1.0
+
 
 @dataclass(frozen=True, kw_only=True)
 class Served:
