@@ -9,11 +9,13 @@ task definitions are valid `RegisterTaskDefinition` requests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 
-from tests.infra.conftest import Resource, StackRun, run_stack
+from policy.rules import LISTENER_TYPES
+from tests.infra.conftest import PROJECT, Resource, StackRun, run_stack, stack_config
 from tests.policy.aws_api import (
     FakeAws,
     fake_aws,
@@ -25,17 +27,49 @@ from tests.policy.conftest import Analyzer, Diagnostic, Provider
 from tests.policy.documents import Document, Kind, as_json, documents, plain
 from tests.policy.iam_lint import lint
 
-# What each stack hands AWS as JSON documents (so the checks below cannot pass vacuously).
-EXPECTED_KINDS = {
-    "vendor": {Kind.IDENTITY, Kind.REPOSITORY, Kind.LIFECYCLE},
-    # FargateApp (task definition, roles) is not wired into the customer program yet.
-    "customer": {Kind.IDENTITY, Kind.LIFECYCLE},
+CERTIFICATE_ARN = "arn:aws:acm:us-west-2:999988887777:certificate/0a1b2c3d-4e5f"
+CUSTOMER_KINDS = {Kind.IDENTITY, Kind.LIFECYCLE, Kind.TRUST, Kind.TASK_DEFINITION}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A program run and what it must hand AWS (so the checks below cannot pass vacuously)."""
+
+    run: StackRun
+    kinds: set[Kind]
+    # (port, protocol) of its load balancer listeners.
+    listeners: list[tuple[int, str]]
+
+
+def _customer_https() -> StackRun:
+    # The customer stack file with a certificate: an HTTPS listener, and HTTP redirecting to it.
+    app = stack_config("customer")[f"{PROJECT}:app"]
+    return run_stack("customer", overrides={"app": {**app, "certificateArn": CERTIFICATE_ARN}})
+
+
+CASES: dict[str, Callable[[], Case]] = {
+    "vendor": lambda: Case(
+        run=run_stack("vendor"),
+        kinds={Kind.IDENTITY, Kind.REPOSITORY, Kind.LIFECYCLE},
+        listeners=[],
+    ),
+    "customer": lambda: Case(
+        run=run_stack("customer"), kinds=CUSTOMER_KINDS, listeners=[(80, "HTTP")]
+    ),
+    "customer-https": lambda: Case(
+        run=_customer_https(), kinds=CUSTOMER_KINDS, listeners=[(80, "HTTP"), (443, "HTTPS")]
+    ),
 }
 
 
-@pytest.fixture(scope="module", params=sorted(EXPECTED_KINDS))
-def run(request: pytest.FixtureRequest) -> StackRun:
-    return run_stack(request.param)
+@pytest.fixture(scope="module", params=list(CASES))
+def case(request: pytest.FixtureRequest) -> Case:
+    return CASES[request.param]()
+
+
+@pytest.fixture(scope="module")
+def run(case: Case) -> StackRun:
+    return case.run
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +85,10 @@ def _provider(run: StackRun, resource: Resource) -> Provider | None:
     return Provider(type=found[0].type, urn=found[0].urn, name=found[0].name, props=found[0].inputs)
 
 
-def test_stack_hands_aws_the_expected_kinds_of_documents(run: StackRun) -> None:
-    assert {doc.kind for doc in documents(run)} == EXPECTED_KINDS[run.stack]
+def test_stack_hands_aws_the_expected_documents_and_listeners(case: Case) -> None:
+    listeners = [r.inputs for r in case.run.resources if r.type in LISTENER_TYPES]
+    assert {doc.kind for doc in documents(case.run)} == case.kinds
+    assert sorted((int(x["port"]), x["protocol"]) for x in listeners) == case.listeners
 
 
 def test_stack_passes_every_policy_of_the_pack(run: StackRun, analyzer: Analyzer) -> None:
