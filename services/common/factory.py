@@ -32,8 +32,9 @@ def create_service_app(
 ) -> FastAPI:
     """A FastAPI app whose every route needs the API key except ``GET /health``.
 
-    Closed by default: no OpenAPI/docs routes, no trailing-slash redirects, and the key
-    dependency is attached here rather than remembered route by route.
+    Closed by default: no interactive docs, the OpenAPI document behind the key, no
+    trailing-slash redirects, and the key dependency is attached here rather than remembered
+    route by route.
     """
     app = FastAPI(
         title=title,

@@ -1,12 +1,15 @@
-"""``GET /health`` (open, for load balancers) and ``GET /routes`` (behind the key)."""
+"""``GET /health`` (open, for load balancers); ``GET /routes`` and the OpenAPI document (keyed)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
 HEALTH_PATH = "/health"
+OPENAPI_PATH = "/openapi.json"
 HEALTH_BODY = {"status": "UP"}
 
 
@@ -36,3 +39,9 @@ async def routes(request: Request) -> list[RouteInfo]:
         if isinstance(context.original_route, APIRoute)
         for method in sorted(context.methods or ())
     ]
+
+
+@routes_router.get(OPENAPI_PATH, include_in_schema=False)
+async def openapi(request: Request) -> dict[str, Any]:
+    """The service's OpenAPI document, behind the key like every route but ``/health``."""
+    return request.app.openapi()

@@ -22,6 +22,7 @@ TEST_API_KEY = "test-key-0123456789"
 COMMON_ROUTES = [
     {"method": "GET", "path": "/health", "name": "health"},
     {"method": "GET", "path": "/routes", "name": "routes"},
+    {"method": "GET", "path": "/openapi.json", "name": "openapi"},
 ]
 STARTUP_TIMEOUT_SECONDS = 10.0
 

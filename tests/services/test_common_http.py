@@ -25,7 +25,12 @@ def test_health_with_trailing_slash_is_not_the_open_path(echo_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [pytest.param("/echo", id="post"), pytest.param("/routes", id="get")]
+    "path",
+    [
+        pytest.param("/echo", id="post"),
+        pytest.param("/routes", id="routes"),
+        pytest.param("/openapi.json", id="openapi"),
+    ],
 )
 def test_route_without_key_returns_400(echo_url: str, path: str) -> None:
     method = "POST" if path == "/echo" else "GET"
@@ -189,8 +194,14 @@ def test_routes_lists_every_route_in_declaration_order(echo_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [pytest.param("/docs", id="docs"), pytest.param("/openapi.json", id="openapi")]
+    "path", [pytest.param("/docs", id="docs"), pytest.param("/redoc", id="redoc")]
 )
-def test_generated_docs_are_not_served(echo_url: str, path: str) -> None:
+def test_interactive_docs_are_not_served(echo_url: str, path: str) -> None:
     reply = call("GET", f"{echo_url}{path}")
     assert (reply.status, reply.body) == (404, {"message": errors.NOT_FOUND})
+
+
+def test_openapi_document_is_served_behind_the_key(echo_url: str) -> None:
+    reply = call("GET", f"{echo_url}/openapi.json")
+    assert reply.status == 200
+    assert sorted(reply.body["paths"]) == ["/boom", "/echo", "/health", "/routes"]

@@ -11,7 +11,7 @@ import pytest
 
 from common import HEALTH_BODY, ProseSettings, errors
 from prose_app.nlp import ModelNotInstalledError, Prose, load_pipeline
-from tests.services.helpers import TEST_API_KEY, Reply, call
+from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, Reply, call
 from tests.services.test_nlp import (
     SAMPLE_ENTITIES,
     SAMPLE_SENTENCES,
@@ -35,8 +35,7 @@ def test_routes_lists_every_route_in_order(prose_url: str) -> None:
     assert (reply.status, reply.body) == (
         200,
         [
-            {"method": "GET", "path": "/health", "name": "health"},
-            {"method": "GET", "path": "/routes", "name": "routes"},
+            *COMMON_ROUTES,
             {"method": "POST", "path": "/tokens", "name": "tokens"},
             {"method": "POST", "path": "/entities", "name": "entities"},
             {"method": "POST", "path": "/sentences", "name": "sentences"},

@@ -39,3 +39,10 @@ def test_routes_lists_health_routes_and_keywords_in_order(rake_url: str) -> None
             {"method": "POST", "path": "/keywords", "name": "keywords"},
         ],
     )
+
+
+def test_openapi_with_key_documents_keywords_route(rake_url: str) -> None:
+    reply = call("GET", f"{rake_url}/openapi.json")
+    assert reply.status == 200
+    assert reply.body["openapi"].startswith("3.")
+    assert sorted(reply.body["paths"]) == ["/health", "/keywords", "/routes"]
