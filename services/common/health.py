@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
@@ -44,4 +44,5 @@ async def routes(request: Request) -> list[RouteInfo]:
 @routes_router.get(OPENAPI_PATH, include_in_schema=False)
 async def openapi(request: Request) -> dict[str, Any]:
     """The service's OpenAPI document, behind the key like every route but ``/health``."""
-    return request.app.openapi()
+    app: FastAPI = request.app
+    return app.openapi()
