@@ -43,6 +43,9 @@ SECURITY_GROUP_RULE: Final = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SECURITY_GROUP_INGRESS_RULE: Final = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
 LISTENER_TYPES: Final = frozenset({"aws:lb/listener:Listener", "aws:alb/listener:Listener"})
+LOAD_BALANCER_TYPES: Final = frozenset(
+    {"aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"}
+)
 IAM_POLICY: Final = "aws:iam/policy:Policy"
 IAM_ROLE: Final = "aws:iam/role:Role"
 # Inline policies: embedded in one principal, invisible in the account's list of policies.
@@ -456,6 +459,29 @@ def iam_no_admin_managed_policy(resource_type: str, props: Props) -> list[str]:
     ]
 
 
+def sg_public_ingress_tag_only_on_load_balancer_groups(
+    resources: Iterable[tuple[str, Props]],
+) -> list[str]:
+    """The public-ingress tag is only on rules of a group that a load balancer uses."""
+    resources = list(resources)
+    balanced = {
+        group
+        for kind, props in resources
+        if kind in LOAD_BALANCER_TYPES
+        for group in _as_list(props.get("securityGroups"))
+    }
+    key, value = PUBLIC_INGRESS_TAG
+    return [
+        f"ingress rule tagged {key}={value} belongs to security group "
+        f"{props.get('securityGroupId')}, which no load balancer uses; only the load balancer's "
+        "group may accept the internet, so remove the tag (and the open source) from this rule."
+        for kind, props in resources
+        if kind == SECURITY_GROUP_INGRESS_RULE
+        and (props.get("tags") or {}).get(key) == value
+        and props.get("securityGroupId") not in balanced
+    ]
+
+
 # --- Logs and load balancers -----------------------------------------------------------------
 
 
@@ -524,7 +550,10 @@ RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
     log_group_has_retention,
 )
 ACCOUNT_RULES: Final[tuple[AccountRule, ...]] = (ecr_repo_policy_pull_only_for_consumers,)
-STACK_RULES: Final[tuple[StackRule, ...]] = (alb_http_redirects_when_https,)
+STACK_RULES: Final[tuple[StackRule, ...]] = (
+    sg_public_ingress_tag_only_on_load_balancer_groups,
+    alb_http_redirects_when_https,
+)
 
 
 def policy_name(rule: ResourceRule | AccountRule | StackRule) -> str:

@@ -678,6 +678,41 @@ def test_alb_rule_requires_http_redirect_when_https_exists(
     assert rules.alb_http_redirects_when_https(resources) == expected
 
 
+ALB: tuple[str, dict[str, Any]] = (
+    "aws:lb/loadBalancer:LoadBalancer",
+    {"securityGroups": ["sg-alb"]},
+)
+
+
+@pytest.mark.parametrize(
+    ("group", "expected"),
+    [
+        pytest.param("sg-alb", [], id="load-balancer-group"),
+        pytest.param(
+            "sg-tasks",
+            [
+                "ingress rule tagged network-exposure=internet-facing-load-balancer belongs to "
+                "security group sg-tasks, which no load balancer uses; only the load balancer's "
+                "group may accept the internet, so remove the tag (and the open source) from "
+                "this rule."
+            ],
+            id="tasks-group",
+        ),
+    ],
+)
+def test_public_ingress_tag_is_only_accepted_on_load_balancer_groups(
+    group: str, expected: list[str]
+) -> None:
+    tagged = {"tags": PUBLIC_TAGS, "securityGroupId": group, "cidrIpv4": "0.0.0.0/0"}
+    untagged = {"securityGroupId": "sg-tasks", "referencedSecurityGroupId": "sg-alb"}
+    resources: list[tuple[str, dict[str, Any]]] = [
+        ALB,
+        (SECURITY_GROUP_INGRESS_RULE, tagged),
+        (SECURITY_GROUP_INGRESS_RULE, untagged),
+    ]
+    assert rules.sg_public_ingress_tag_only_on_load_balancer_groups(resources) == expected
+
+
 def test_resource_violations_collects_every_rule_by_policy_name() -> None:
     props = {"policy": json.dumps(statement_policy(Effect="Allow", Action="*", Resource="*"))}
     assert rules.resource_violations(ROLE_POLICY, props, account_id=VENDOR_ACCOUNT) == {
