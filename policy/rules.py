@@ -6,15 +6,18 @@ definitions as JSON strings, or already-parsed dicts), and each violation says w
 how to fix it. A rule returns `[]` for resource types it does not govern. The policy name is the
 function's name in kebab-case (`ecs_service_no_public_ip` -> `ecs-service-no-public-ip`) and its
 description is the docstring's first line; `policy/pack.py` wraps them for CrossGuard and
-tests/policy calls them directly.
+tests/policy calls them directly. Stack rules see every resource's `(resource_type, props)` at
+once, for relations no single resource shows (a listener and its HTTPS sibling).
 
 Decisions where AWS leaves room:
 - "The repository's own account" is the stack's: the AWS provider's `allowedAccountIds` guard (one
   account). When it is unknown every principal is treated as a consumer (fail closed): same-account
   access belongs in identity policies anyway (DESIGN §4).
-- The load balancer's security group is the one tagged `PUBLIC_INGRESS_TAG`; that tag on a group
-  (or on an `aws.vpc.SecurityGroupIngressRule`) is the only way to accept the internet, and only
-  on TCP 80/443. `aws.ec2.SecurityGroupRule` has no tags, so it never may.
+- The load balancer's ingress is marked with `PUBLIC_INGRESS_TAG`: that tag on a group (or on an
+  `aws.vpc.SecurityGroupIngressRule`) is the only way to accept the internet, and only on TCP
+  80/443. `aws.ec2.SecurityGroupRule` has no tags, so it never may. A stack rule checks that a
+  tagged rule's group is one a load balancer uses (group IDs are unknown until the groups exist,
+  so in a first preview that check is reported as not runnable; the mock-run tests always run it).
 - "`*` action" means `*` or a whole service (`ecr:*`); prefixes such as `ecr:Describe*` are
   allowed. `NotAction`/`NotResource`/`NotPrincipal` in an `Allow` grant "everything but", so they
   count as the wildcard they stand for.
