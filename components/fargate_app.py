@@ -30,6 +30,7 @@ from components.settings import (
     FARGATE_MEMORY_BY_CPU,
     LOG_RETENTION_DAYS,
     NAT_GATEWAY_STRATEGIES,
+    AppSettings,
     ContainerSettings,
     Settings,
     format_problem,
@@ -90,17 +91,18 @@ class FargateAppArgs:
     account_id: str
     # The stack's region (where containers send their logs).
     region: str
+    # The sizes default to the config's defaults (AppSettings), so the two cannot drift.
     # Default: 2 tasks, one per AZ.
-    desired_count: int = 2
+    desired_count: int = AppSettings.desired_count
     # Default: CPU autoscaling up to 4 tasks.
-    max_count: int = 4
+    max_count: int = AppSettings.max_count
     # Default: 1 vCPU and 2 GiB for the whole task (room for spaCy's pipeline).
-    cpu: int = 1024
-    memory: int = 2048
+    cpu: int = AppSettings.cpu
+    memory: int = AppSettings.memory
     # Default: one NAT gateway shared by both AZs ("OnePerAz" survives an AZ outage).
-    nat_gateways: str = "Single"
+    nat_gateways: str = AppSettings.nat_gateways
     # Default: 30 days of container logs.
-    log_retention_days: int = 30
+    log_retention_days: int = AppSettings.log_retention_days
     # Default: HTTP only; with an ACM certificate, HTTPS and an HTTP->HTTPS redirect.
     alb_certificate_arn: pulumi.Input[str] | None = None
     # Default: the AWS-managed key `aws/secretsmanager`, which needs no grant.
@@ -348,62 +350,79 @@ class FargateApp(pulumi.ComponentResource):
             opts=child,
         )
         listener_ports = [HTTP_PORT, HTTPS_PORT] if args.alb_certificate_arn else [HTTP_PORT]
-        self.security_group_rules: list[pulumi.CustomResource] = []
-        for listener_port in listener_ports:
+        alb, tasks = self.alb_security_group, self.tasks_security_group
+        self.security_group_rules: list[pulumi.CustomResource] = [
             # IPv6 too, so the rules stay right if the load balancer is made dual-stack.
-            for suffix, cidr in (("", ANYWHERE_IPV4), ("-ipv6", ANYWHERE_IPV6)):
-                self.security_group_rules.append(
-                    aws.vpc.SecurityGroupIngressRule(
-                        f"{name}-sg-alb-in-{listener_port}{suffix}",
-                        description=f"Clients, port {listener_port}",
-                        security_group_id=self.alb_security_group.id,
-                        ip_protocol="tcp",
-                        from_port=listener_port,
-                        to_port=listener_port,
-                        cidr_ipv4=cidr if cidr == ANYWHERE_IPV4 else None,
-                        cidr_ipv6=cidr if cidr == ANYWHERE_IPV6 else None,
-                        # The one opening to the internet: the policy pack (policy/rules.py)
-                        # allows 0.0.0.0/0 and ::/0 only on rules that carry this tag.
-                        tags=dict([PUBLIC_INGRESS_TAG]),
-                        opts=child,
-                    )
-                )
+            self._tcp_rule(
+                f"{name}-sg-alb-in-{listener_port}{suffix}",
+                f"Clients, port {listener_port}",
+                into=alb,
+                port=listener_port,
+                cidr=cidr,
+                # The one opening to the internet: the policy pack (policy/rules.py) allows
+                # 0.0.0.0/0 and ::/0 only on rules that carry this tag.
+                tags=dict([PUBLIC_INGRESS_TAG]),
+            )
+            for listener_port in listener_ports
+            for suffix, cidr in (("", ANYWHERE_IPV4), ("-ipv6", ANYWHERE_IPV6))
+        ]
         self.security_group_rules += [
-            aws.vpc.SecurityGroupEgressRule(
+            self._tcp_rule(
                 f"{name}-sg-alb-out-tasks",
-                description="Requests and health checks to the tasks",
-                security_group_id=self.alb_security_group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                referenced_security_group_id=self.tasks_security_group.id,
-                opts=child,
+                "Requests and health checks to the tasks",
+                out_of=alb,
+                port=port,
+                peer=tasks,
             ),
-            aws.vpc.SecurityGroupIngressRule(
+            self._tcp_rule(
                 f"{name}-sg-tasks-in-alb",
-                description="Requests and health checks from the load balancer",
-                security_group_id=self.tasks_security_group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                referenced_security_group_id=self.alb_security_group.id,
-                opts=child,
+                "Requests and health checks from the load balancer",
+                into=tasks,
+                port=port,
+                peer=alb,
             ),
             # The tasks' only outbound traffic is HTTPS to AWS APIs, through the NAT gateway:
             # ECR (auth token, manifests) and its S3 layer store, CloudWatch Logs, and Secrets
             # Manager. Their public IP ranges change, hence anywhere on 443 and no other port.
             # (DNS goes to the VPC resolver, which security groups do not filter.)
-            aws.vpc.SecurityGroupEgressRule(
+            self._tcp_rule(
                 f"{name}-sg-tasks-out-https",
-                description="HTTPS to ECR, S3, CloudWatch Logs and Secrets Manager via NAT",
-                security_group_id=self.tasks_security_group.id,
-                ip_protocol="tcp",
-                from_port=HTTPS_PORT,
-                to_port=HTTPS_PORT,
-                cidr_ipv4=ANYWHERE_IPV4,
-                opts=child,
+                "HTTPS to ECR, S3, CloudWatch Logs and Secrets Manager via NAT",
+                out_of=tasks,
+                port=HTTPS_PORT,
+                cidr=ANYWHERE_IPV4,
             ),
         ]
+
+    def _tcp_rule(
+        self,
+        rule_name: str,
+        description: str,
+        *,
+        port: int,
+        into: aws.ec2.SecurityGroup | None = None,
+        out_of: aws.ec2.SecurityGroup | None = None,
+        peer: aws.ec2.SecurityGroup | None = None,
+        cidr: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> pulumi.CustomResource:
+        """One TCP port, into or out of a group, from/to another group or a CIDR block."""
+        rule = aws.vpc.SecurityGroupIngressRule if into else aws.vpc.SecurityGroupEgressRule
+        group = into or out_of
+        assert group is not None and (peer is None) != (cidr is None)
+        return rule(
+            rule_name,
+            description=description,
+            security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            referenced_security_group_id=peer.id if peer else None,
+            cidr_ipv4=cidr if cidr and ":" not in cidr else None,
+            cidr_ipv6=cidr if cidr and ":" in cidr else None,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _listeners(self, name: str, args: FargateAppArgs) -> None:
         """HTTP forwards to the app; with a certificate, HTTPS does and HTTP redirects to it."""

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.infra.app_helpers import (
+    HTTP_RULES,
     awslogs,
     container_definitions_of,
     discard_failed_run,
@@ -216,13 +217,7 @@ def test_customer_api_key_stays_secret_from_config_to_secrets_manager(
 def test_customer_security_groups_let_only_the_alb_reach_the_tasks(
     customer_run: StackRun,
 ) -> None:
-    assert security_group_rules(customer_run) == [
-        ("in", "app-sg-alb-id", 80, 80, "0.0.0.0/0"),
-        ("in", "app-sg-alb-id", 80, 80, "::/0"),
-        ("in", "app-sg-tasks-id", 8080, 8080, "app-sg-alb-id"),
-        ("out", "app-sg-alb-id", 8080, 8080, "app-sg-tasks-id"),
-        ("out", "app-sg-tasks-id", 443, 443, "0.0.0.0/0"),
-    ]
+    assert security_group_rules(customer_run) == HTTP_RULES
 
 
 def test_customer_tasks_accept_nothing_from_the_internet(customer_run: StackRun) -> None:

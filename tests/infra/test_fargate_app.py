@@ -12,6 +12,7 @@ import pytest
 from components.fargate_app import ContainerSpec, FargateApp, FargateAppArgs
 from components.shared_repo import RepoRef
 from tests.infra.app_helpers import (
+    HTTP_RULES,
     awslogs,
     container_definitions_of,
     exec_policy,
@@ -237,13 +238,7 @@ def test_fargate_app_api_key_reaches_secrets_manager_only_as_a_secret(app_run: S
 def test_fargate_app_security_groups_chain_internet_to_alb_to_tasks_on_port_80(
     app_run: StackRun,
 ) -> None:
-    assert security_group_rules(app_run) == [
-        ("in", "app-sg-alb-id", 80, 80, "0.0.0.0/0"),
-        ("in", "app-sg-alb-id", 80, 80, "::/0"),
-        ("in", "app-sg-tasks-id", 8080, 8080, "app-sg-alb-id"),
-        ("out", "app-sg-alb-id", 8080, 8080, "app-sg-tasks-id"),
-        ("out", "app-sg-tasks-id", 443, 443, "0.0.0.0/0"),
-    ]
+    assert security_group_rules(app_run) == HTTP_RULES
 
 
 def test_fargate_app_security_groups_live_in_the_vpc_with_inline_rules_none(
@@ -347,15 +342,13 @@ def test_fargate_app_with_certificate_serves_https_and_redirects_http() -> None:
 def test_fargate_app_with_certificate_opens_443_on_the_alb_only() -> None:
     run = run_app(alb_certificate_arn=CERTIFICATE_ARN)
 
-    assert security_group_rules(run) == [
-        ("in", "app-sg-alb-id", 80, 80, "0.0.0.0/0"),
-        ("in", "app-sg-alb-id", 80, 80, "::/0"),
-        ("in", "app-sg-alb-id", 443, 443, "0.0.0.0/0"),
-        ("in", "app-sg-alb-id", 443, 443, "::/0"),
-        ("in", "app-sg-tasks-id", 8080, 8080, "app-sg-alb-id"),
-        ("out", "app-sg-alb-id", 8080, 8080, "app-sg-tasks-id"),
-        ("out", "app-sg-tasks-id", 443, 443, "0.0.0.0/0"),
-    ]
+    assert security_group_rules(run) == sorted(
+        [
+            *HTTP_RULES,
+            ("in", "app-sg-alb-id", 443, 443, "0.0.0.0/0"),
+            ("in", "app-sg-alb-id", 443, 443, "::/0"),
+        ]
+    )
 
 
 def test_fargate_app_service_runs_private_tasks_with_rollback_behind_the_alb(
