@@ -306,7 +306,7 @@ class FargateApp(pulumi.ComponentResource):
                 # ECS refuses a target group that no listener uses yet.
                 depends_on=self.listeners,
                 # Autoscaling owns the task count once the service exists.
-                ignore_changes=["desiredCount"],
+                ignore_changes=["desired_count"],
             ),
         )
         self._autoscaling(name, args)

@@ -130,6 +130,9 @@ class Resource:
     # Package -> provider reference a component passes on to its children (remote components
     # such as awsx's Vpc get their providers this way, not through `provider`).
     providers: dict[str, str] = field(default_factory=dict)
+    # Resource options the engine sees: explicit `depends_on` URNs and `ignore_changes` names.
+    dependencies: tuple[str, ...] = ()
+    ignore_changes: tuple[str, ...] = ()
 
     @property
     def provider_urn(self) -> str:
@@ -360,6 +363,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 urn=str(meta.get("urn", "")),
                 parent=str(meta.get("parent", "")),
                 providers=dict(meta.get("providers", {})),
+                dependencies=tuple(meta.get("dependencies", ())),
+                ignore_changes=tuple(meta.get("ignore_changes", ())),
             )
         )
         faker = FAKE_OUTPUTS.get(args.typ)
@@ -399,6 +404,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             "remote": getattr(request, "remote", False),
             "read": read,
             "providers": dict(getattr(request, "providers", {})),
+            "dependencies": list(getattr(request, "dependencies", [])),
+            "ignore_changes": list(getattr(request, "ignoreChanges", [])),
         }
 
 

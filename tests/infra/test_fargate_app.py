@@ -382,6 +382,27 @@ def test_fargate_app_service_runs_private_tasks_with_rollback_behind_the_alb(
     }
 
 
+def test_fargate_app_service_waits_for_listeners_and_leaves_the_count_to_autoscaling() -> None:
+    run = run_app(alb_certificate_arn=CERTIFICATE_ARN)
+
+    service = named(run.resources, "aws:ecs/service:Service", "app-service")
+    listeners = {r.urn for r in all_of(run.resources, "aws:lb/listener:Listener")}
+    # ECS refuses a target group no listener uses; autoscaling owns desiredCount after creation.
+    # (`dependencies` also holds every resource an input comes from.)
+    assert (listeners <= set(service.dependencies), service.ignore_changes) == (
+        True,
+        ("desiredCount",),
+    )
+
+
+def test_fargate_app_task_definition_waits_for_the_exec_role_policy(app_run: StackRun) -> None:
+    task = only(app_run.resources, "aws:ecs/taskDefinition:TaskDefinition")
+    policy = named(app_run.resources, "aws:iam/rolePolicy:RolePolicy", "app-task-exec-policy")
+    # The role's ARN is an input, its policy is not: without this the first task could start
+    # before the role may pull. (`dependencies` also holds every resource an input comes from.)
+    assert policy.urn in task.dependencies
+
+
 def test_fargate_app_cluster_has_container_insights(app_run: StackRun) -> None:
     assert inputs(app_run, "aws:ecs/cluster:Cluster", "app-cluster") == {
         "settings": [{"name": "containerInsights", "value": "enabled"}]
