@@ -29,10 +29,10 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, fault: Fault) -> None:
+    def __init__(self, fault: Fault, port: int) -> None:
         self.fault = fault
         self.stopping = threading.Event()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -61,9 +61,9 @@ class _Handler(socketserver.BaseRequestHandler):
 
 
 @contextmanager
-def faulty_upstream(fault: Fault) -> Iterator[str]:
-    """Serve `fault` on 127.0.0.1 at a free port; yields its base URL (``http://127.0.0.1:PORT``)."""
-    server = _Server(fault)
+def faulty_upstream(fault: Fault, *, port: int = 0) -> Iterator[str]:
+    """Serve `fault` on 127.0.0.1 at `port` (default: a free one); yields its base URL."""
+    server = _Server(fault, port)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": _POLL_SECONDS})
     thread.start()
     try:
