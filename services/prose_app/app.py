@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from common import ProseSettings, TextBody, create_service_app
-from prose_app.nlp import Entity, Prose, Sentence, Token, load_pipeline
+from common import ProseSettings, TextBody, create_service_app, error_response
+from prose_app.nlp import Entity, Prose, Sentence, Token, TooManyTokensError, load_pipeline
+
+TOO_MANY_TOKENS = "text has too many tokens to analyse in one request; send it in parts"
 
 router = APIRouter()
 
@@ -21,25 +24,31 @@ async def _engine(request: Request) -> Prose:  # async: no thread-pool hop (comm
     return engine
 
 
+async def _max_tokens(request: Request) -> int:
+    settings: ProseSettings = request.app.state.settings
+    return settings.max_tokens
+
+
 Engine = Annotated[Prose, Depends(_engine)]
+MaxTokens = Annotated[int, Depends(_max_tokens)]
 
 
 @router.post("/tokens")
-def tokens(body: TextBody, prose: Engine) -> list[Token]:
+def tokens(body: TextBody, prose: Engine, max_tokens: MaxTokens) -> list[Token]:
     """``[{"tag", "text", "label"}]``: each token's Penn Treebank tag and IOB entity label."""
-    return prose.tokens(body.text)
+    return prose.tokens(body.text, max_tokens=max_tokens)
 
 
 @router.post("/entities")
-def entities(body: TextBody, prose: Engine) -> list[Entity]:
+def entities(body: TextBody, prose: Engine, max_tokens: MaxTokens) -> list[Entity]:
     """``[{"text", "label"}]``: named entities, with the Go prose library's label names."""
-    return prose.entities(body.text)
+    return prose.entities(body.text, max_tokens=max_tokens)
 
 
 @router.post("/sentences")
-def sentences(body: TextBody, prose: Engine) -> list[Sentence]:
+def sentences(body: TextBody, prose: Engine, max_tokens: MaxTokens) -> list[Sentence]:
     """``[{"text"}]``: the sentences, in order."""
-    return prose.sentences(body.text)
+    return prose.sentences(body.text, max_tokens=max_tokens)
 
 
 def create_app(settings: ProseSettings, *, prose: Prose | None = None) -> FastAPI:
@@ -53,4 +62,9 @@ def create_app(settings: ProseSettings, *, prose: Prose | None = None) -> FastAP
         prose = load_pipeline(settings.spacy_model)
     app = create_service_app(title="prose-app", settings=settings, routers=[router])
     app.state.prose = prose
+    app.add_exception_handler(TooManyTokensError, _too_many_tokens)
     return app
+
+
+async def _too_many_tokens(_: Request, __: Exception) -> JSONResponse:
+    return error_response(413, TOO_MANY_TOKENS)

@@ -7,11 +7,13 @@ three questions the API asks. The seed's v1.1.0 service used the Go prose librar
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from typing import Any
 
 import spacy
+from spacy.tokens import Doc
 
 # Not `typing.TypedDict`: pydantic (FastAPI's response models) needs this one before Python 3.12.
 from typing_extensions import TypedDict
@@ -31,6 +33,13 @@ SENTENCE_COMPONENT = "senter"
 PROSE_LABELS = {"ORG": "ORGANIZATION", "LOC": "LOCATION", "FAC": "FACILITY"}
 
 OUTSIDE = "O"
+
+# spaCy's tokenizer strips a whitespace-free run's prefixes and suffixes one at a time, rescanning
+# the rest of the run each time: quadratic in the run's length (3,000 "(" take ~2 s, so a 100 kB
+# body of them would take over half an hour). Longer runs are tokenized in pieces of this many
+# characters, which keeps any body under ~1 s of tokenizing; the text is kept exactly, and only
+# runs this long (never a word of prose; rarely a URL) can tokenize differently at a cut.
+MAX_RUN_CHARS = 250
 
 
 class Token(TypedDict):
@@ -54,6 +63,10 @@ class Sentence(TypedDict):
     text: str
 
 
+class TooManyTokensError(ValueError):
+    """The text has more tokens than one call may analyse (spaCy's memory grows with them)."""
+
+
 class ModelNotInstalledError(RuntimeError):
     """The configured spaCy pipeline is not installed, or cannot give what the service needs."""
 
@@ -65,6 +78,9 @@ def prose_label(spacy_label: str) -> str:
 
 class Prose:
     """A loaded pipeline; safe to share between threads (calls into spaCy are serialised).
+
+    Each method takes an optional ``max_tokens``: a longer text raises ``TooManyTokensError``
+    after tokenizing (fast) and before the pipeline runs (time and memory grow per token).
 
     spaCy makes no thread-safety promise for one ``Language`` used by several threads (its ``Vocab``
     grows as it sees new words, explosion/spaCy#6398), and two threads on one pipeline were no
@@ -87,11 +103,15 @@ class Prose:
         meta = self._nlp.meta
         return f"{meta['lang']}_{meta['name']} {meta['version']}"
 
-    def _doc(self, text: str) -> Any:
+    def _doc(self, text: str, max_tokens: int | None) -> Any:
         with self._lock:
-            return self._nlp(text)
+            # Tokenizing is cheap; the pipeline after it costs time and memory per token.
+            doc = _tokenize(self._nlp, text)
+            if max_tokens is not None and len(doc) > max_tokens:
+                raise TooManyTokensError(f"{len(doc)} tokens; the limit is {max_tokens}")
+            return self._nlp(doc)
 
-    def tokens(self, text: str) -> list[Token]:
+    def tokens(self, text: str, *, max_tokens: int | None = None) -> list[Token]:
         """Every non-whitespace token with its tag and IOB label.
 
         ``"Tim Cook works at Apple."`` gives, as text/tag/label: ``Tim/NNP/B-PERSON``,
@@ -101,19 +121,40 @@ class Prose:
         """
         return [
             Token(tag=token.tag_, text=token.text, label=_iob_label(token))
-            for token in _words(self._doc(text))
+            for token in _words(self._doc(text, max_tokens))
         ]
 
-    def entities(self, text: str) -> list[Entity]:
+    def entities(self, text: str, *, max_tokens: int | None = None) -> list[Entity]:
         """Named entities in order of appearance, labelled with the prose library's names."""
-        return [
-            Entity(text=span.text, label=prose_label(span.label_)) for span in self._doc(text).ents
-        ]
+        doc = self._doc(text, max_tokens)
+        return [Entity(text=span.text, label=prose_label(span.label_)) for span in doc.ents]
 
-    def sentences(self, text: str) -> list[Sentence]:
+    def sentences(self, text: str, *, max_tokens: int | None = None) -> list[Sentence]:
         """Sentences in order, stripped of surrounding whitespace; whitespace-only ones dropped."""
-        stripped = (span.text.strip() for span in self._doc(text).sents)
+        stripped = (span.text.strip() for span in self._doc(text, max_tokens).sents)
         return [Sentence(text=sentence) for sentence in stripped if sentence]
+
+
+def split_long_runs(text: str, *, max_chars: int = MAX_RUN_CHARS) -> list[str]:
+    """``text`` in consecutive pieces, cut every ``max_chars`` inside longer whitespace-free runs.
+
+    ``split_long_runs("ab (((((((( cd", max_chars=3)`` gives ``["ab (((", "(((", "(( cd"]``;
+    a text without such a run comes back whole. ``"".join(pieces) == text`` always.
+    """
+    cuts = [
+        run.start() + offset
+        for run in re.finditer(rf"\S{{{max_chars + 1},}}", text)
+        for offset in range(max_chars, run.end() - run.start(), max_chars)
+    ]
+    bounds = [0, *cuts, len(text)]
+    return [text[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+
+
+def _tokenize(nlp: Any, text: str) -> Any:
+    pieces = split_long_runs(text)
+    if len(pieces) == 1:
+        return nlp.make_doc(text)
+    return Doc.from_docs([nlp.make_doc(piece) for piece in pieces], ensure_whitespace=False)
 
 
 def _words(doc: Iterable[Any]) -> list[Any]:

@@ -8,6 +8,9 @@ eye. Regenerate the golden file after a deliberate model change with
 from __future__ import annotations
 
 import json
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +25,10 @@ from prose_app.nlp import (
     Prose,
     Sentence,
     Token,
+    TooManyTokensError,
     load_pipeline,
     prose_label,
+    split_long_runs,
 )
 
 GOLDEN = Path(__file__).parent / "fixtures" / "prose-golden.json"
@@ -193,6 +198,60 @@ def test_unicode_text_is_returned_unchanged(prose: Prose) -> None:
         {"text": "東京 is big."},
         {"text": "😀 Great!"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("ab (((((((( cd", ["ab (((", "(((", "(( cd"], id="run-cut-every-3"),
+        pytest.param("abc def", ["abc def"], id="runs-at-limit-whole"),
+        pytest.param("abcdef\tg", ["abc", "def\tg"], id="cut-at-exact-multiple"),
+        pytest.param("", [""], id="empty"),
+    ],
+)
+def test_split_long_runs_cuts_only_runs_over_limit(text: str, expected: list[str]) -> None:
+    assert split_long_runs(text, max_chars=3) == expected
+
+
+def test_tokenizing_long_whitespace_free_run_is_fast(prose: Prose) -> None:
+    # Unsplit, spaCy's tokenizer needs ~30 s for 12,000 "(" (quadratic); split, well under 1 s.
+    # The token limit stops the call right after tokenizing, so only the tokenizer is timed.
+    with _deadline(seconds=10), pytest.raises(TooManyTokensError) as exc:
+        prose.tokens("Hi " + "(" * 12_000 + " there.", max_tokens=1)
+
+    assert str(exc.value) == "12003 tokens; the limit is 1"
+
+
+def test_tokens_long_whitespace_free_run_keeps_text_exactly(prose: Prose) -> None:
+    tokens = prose.tokens("Hi " + "(" * 600 + " there.")
+
+    assert [token["text"] for token in tokens] == ["Hi", *["("] * 600, "there", "."]
+
+
+@contextmanager
+def _deadline(*, seconds: int) -> Iterator[None]:
+    def expire(*_: object) -> None:
+        raise TimeoutError(f"took over {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("method", ["tokens", "entities", "sentences"])
+def test_text_over_max_tokens_raises_before_analysis(prose: Prose, method: str) -> None:
+    with pytest.raises(TooManyTokensError) as exc:
+        getattr(prose, method)(SAMPLE_TEXT, max_tokens=10)
+
+    assert str(exc.value) == "11 tokens; the limit is 10"
+
+
+def test_text_at_max_tokens_is_analysed(prose: Prose) -> None:
+    assert prose.tokens(SAMPLE_TEXT, max_tokens=11) == SAMPLE_TOKENS
 
 
 @pytest.mark.parametrize("method", ["tokens", "entities", "sentences"])

