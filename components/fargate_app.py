@@ -35,7 +35,7 @@ from components.settings import (
     Settings,
     format_problem,
 )
-from components.shared_repo import Grants, SharedRepo
+from components.shared_repo import KMS_ACTIONS, Grants, SharedRepo
 from components.vendor import VendorImage
 from policy.rules import PUBLIC_INGRESS_TAG
 
@@ -56,7 +56,6 @@ ANYWHERE_IPV6: Final = "::/0"
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
 LOG_ACTIONS: Final = ("logs:CreateLogStream", "logs:PutLogEvents")
 SECRET_ACTIONS: Final = ("secretsmanager:GetSecretValue",)
-KMS_DECRYPT_ACTIONS: Final = ("kms:Decrypt",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -473,7 +472,7 @@ class FargateApp(pulumi.ComponentResource):
         if args.secret_kms_key_arn is not None:
             own.append(
                 pulumi.Output.from_input(args.secret_kms_key_arn).apply(
-                    lambda arn: allow(KMS_DECRYPT_ACTIONS, [arn], sid="DecryptApiKey")
+                    lambda arn: allow(KMS_ACTIONS, [arn], sid="DecryptApiKey")
                 )
             )
         # Each grant brings the `EcrLogin` statement (GetAuthorizationToken on "*"); the merge
