@@ -76,14 +76,36 @@ def _git_commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def report(benchmark: str, figures: Sequence[Figure], *, notes: Sequence[str] = ()) -> bool:
-    """Print the figures, write them to results/<benchmark>.json; True if every bar is met."""
+def print_figures(title: str, figures: Sequence[Figure]) -> None:
+    """The figures as an aligned table, with each bar and whether it is met."""
     width = max(len(f.name) for f in figures)
-    print(f"\n== {benchmark} ==")
+    print(f"\n== {title} ==")
     print(f"{'figure':<{width}}  {'value':>12}  {'unit':<8}  {'bar':<10}  result")
     for f in figures:
         verdict = {None: "", True: "ok", False: "MISSED"}[f.passed]
         print(f"{f.name:<{width}}  {f.value:>12.4g}  {f.unit:<8}  {f.bar:<10}  {verdict}")
+
+
+def markdown_rows(benchmark: str, figures: Sequence[Figure]) -> list[str]:
+    """One README table row per figure: benchmark, figure, value, bar, result."""
+    rows = []
+    for f in figures:
+        verdict = {None: "", True: "ok", False: "**missed**"}[f.passed]
+        rows.append(f"| {benchmark} | {f.name} | {f.value:.4g} {f.unit} | {f.bar} | {verdict} |")
+    return rows
+
+
+def load_figures(path: Path) -> tuple[str, list[Figure]]:
+    """A results/<benchmark>.json file back as its name and figures."""
+    record = json.loads(path.read_text())
+    names = set(Figure.__dataclass_fields__)
+    figures = [Figure(**{k: v for k, v in f.items() if k in names}) for f in record["figures"]]
+    return record["benchmark"], figures
+
+
+def report(benchmark: str, figures: Sequence[Figure], *, notes: Sequence[str] = ()) -> bool:
+    """Print the figures, write them to results/<benchmark>.json; True if every bar is met."""
+    print_figures(benchmark, figures)
     for note in notes:
         print(f"  note: {note}")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
