@@ -118,6 +118,11 @@ def discard_failed_run() -> None:
     runtime's context variables keep them alive; asyncio would log each one as "Future exception
     was never retrieved" when the interpreter exits.
     """
+    # Registrations still in flight when the run raised finish first (and fail the same way).
+    loop = asyncio.get_event_loop()
+    pending = asyncio.all_tasks(loop)
+    if pending:
+        loop.run_until_complete(asyncio.wait(pending, timeout=5))
     for obj in gc.get_objects():
         if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
             obj.exception()

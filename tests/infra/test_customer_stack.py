@@ -292,6 +292,31 @@ def test_customer_task_is_sized_from_config_and_autoscales_to_max_count(
     assert (target["minCapacity"], target["maxCapacity"]) == (2, 4)
 
 
+def test_customer_app_config_reaches_every_resource_it_sizes() -> None:
+    # Pulumi.customer.yaml repeats FargateApp's defaults; other values prove each key is passed.
+    app = {
+        **APP,
+        "desiredCount": 3,
+        "maxCount": 6,
+        "cpu": 2048,
+        "memory": 4096,
+        "natGateways": "OnePerAz",
+        "logRetentionDays": 14,
+    }
+
+    run = run_stack("customer", overrides={"app": app})
+
+    task = only(run.resources, "aws:ecs/taskDefinition:TaskDefinition").inputs
+    target = only(run.resources, "aws:appautoscaling/target:Target").inputs
+    assert (
+        only(run.resources, "aws:ecs/service:Service").inputs["desiredCount"],
+        (target["minCapacity"], target["maxCapacity"]),
+        (task["cpu"], task["memory"]),
+        only(run.resources, "awsx:ec2:Vpc").inputs["natGateways"],
+        only(run.resources, "aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"],
+    ) == (3, (3, 6), ("2048", "4096"), {"strategy": "OnePerAz"}, 14)
+
+
 def test_customer_log_group_keeps_30_days(customer_run: StackRun) -> None:
     logs = only(customer_run.resources, "aws:cloudwatch/logGroup:LogGroup")
     assert logs.inputs == {"retentionInDays": 30}
