@@ -35,7 +35,7 @@ from components.settings import (
     Settings,
     format_problem,
 )
-from components.shared_repo import KMS_ACTIONS, Grants, SharedRepo
+from components.shared_repo import IMAGE_PLATFORM, KMS_ACTIONS, Grants, SharedRepo
 from components.vendor import VendorImage
 from policy.rules import PUBLIC_INGRESS_TAG
 
@@ -49,6 +49,12 @@ HTTPS_PORT: Final = 443
 # TLS 1.3 with TLS 1.2 fallback, forward-secret ciphers only; the ALB's recommended policy.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
 SSL_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# Docker platform -> ECS runtimePlatform (operatingSystemFamily, cpuArchitecture).
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RuntimePlatform.html
+RUNTIME_PLATFORMS: Final = {
+    "linux/amd64": ("LINUX", "X86_64"),
+    "linux/arm64": ("LINUX", "ARM64"),
+}
 ANYWHERE_IPV4: Final = "0.0.0.0/0"
 ANYWHERE_IPV6: Final = "::/0"
 
@@ -258,9 +264,10 @@ class FargateApp(pulumi.ComponentResource):
             family=name,
             network_mode="awsvpc",
             requires_compatibilities=["FARGATE"],
-            # The images are built for linux/amd64 (SharedRepo pins the build platform).
+            # The platform SharedRepo builds every image for (IMAGE_PLATFORM), in ECS's words.
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture="X86_64"
+                operating_system_family=RUNTIME_PLATFORMS[IMAGE_PLATFORM][0],
+                cpu_architecture=RUNTIME_PLATFORMS[IMAGE_PLATFORM][1],
             ),
             cpu=str(args.cpu),
             memory=str(args.memory),
