@@ -53,6 +53,8 @@ for name, repo in repos.items():
     pulumi.export(repository_output(name, "repository_url"), repo.repository_url)
     pulumi.export(repository_output(name, "repository_arn"), repo.repository_arn)
     pulumi.export(repository_output(name, "image_uri"), repo.image_uri)
+    if repo.kms_key_arn:  # the consumer's execution role needs kms:Decrypt on it too
+        pulumi.export(repository_output(name, "kms_key_arn"), repo.kms_key_arn)
 pulumi.export("developer_group_name", developers.group_name)
 pulumi.export("developer_passwords", developers.passwords)
 if settings.create_access_keys:

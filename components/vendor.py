@@ -86,7 +86,9 @@ def vendor_images(settings: Settings) -> dict[str, VendorImage]:
                 name, "image_uri", ECR_IMAGE_BY_DIGEST, "an ECR image pinned by digest"
             ),
             repository=RepoRef.from_arn(
-                output(name, "repository_arn", ECR_REPOSITORY_ARN, "an ECR repository ARN")
+                output(name, "repository_arn", ECR_REPOSITORY_ARN, "an ECR repository ARN"),
+                # Exported only when the vendor encrypts the repository with its own KMS key.
+                kms_key_arn=reference.get_output(repository_output(name, "kms_key_arn")),
             ),
         )
         for name in names

@@ -441,3 +441,21 @@ def test_customer_runs_the_image_the_vendor_program_actually_exports(
         in exec_policy(run)["Statement"]
     )
     assert exported["rake_app_repository_arn"] == VENDOR_REPO_ARN
+
+
+def test_customer_may_decrypt_a_vendor_repository_encrypted_with_the_vendors_key() -> None:
+    # given: a vendor whose repository uses its own KMS key (its key policy must allow us too)
+    key = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    repositories = {"rake-app": {"source": "services/rake_app", "kmsKeyArn": key}}
+    vendor = run_stack("vendor", overrides={"repositories": repositories})
+
+    # when
+    run = run_stack("customer", vendor_outputs=vendor.exports)
+
+    # then: pull and decrypt on the vendor's repository and key, nothing else of the vendor's
+    statements = exec_policy(run)["Statement"]
+    assert vendor.exports["rake_app_kms_key_arn"] == key
+    assert [s for s in statements if "111122223333" in json.dumps(s)] == [
+        pull_statement("PullRakeApp", VENDOR_REPO_ARN),
+        {"Sid": "KmsRakeApp", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]},
+    ]
