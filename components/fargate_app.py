@@ -158,6 +158,7 @@ class FargateAppArgs:
             nat_gateways=app.nat_gateways,
             log_retention_days=app.log_retention_days,
             alb_certificate_arn=app.certificate_arn,
+            secret_kms_key_arn=app.secret_kms_key_arn,
         )
 
 

@@ -157,6 +157,8 @@ class AppSettings:
     log_retention_days: int = 30
     # Default: HTTP only (HTTPS and an HTTP->HTTPS redirect when set).
     certificate_arn: str | None = None
+    # Default: the API-key secret uses the AWS-managed key (set to encrypt it with your own).
+    secret_kms_key_arn: str | None = None
 
     @property
     def ingress(self) -> ContainerSettings:
@@ -172,6 +174,8 @@ class VendorSettings:
     stack: str | None = None
     image: str | None = None
     repository_arn: str | None = None
+    # Default: the vendor repository is AES256-encrypted (set with `image` when it uses a KMS key).
+    kms_key_arn: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -349,6 +353,7 @@ TOP_LEVEL_KEYS: Final = (
     "keepReleaseImages",
     "repositories",
     "vendorImage",
+    "vendorKmsKeyArn",
     "vendorRepositoryArn",
     "vendorStack",
 )
@@ -525,17 +530,21 @@ def _vendor(top: _Reader) -> VendorSettings | None:
         pattern=ECR_REPOSITORY_ARN,
         expected="an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>)",
     )
+    kms_key_arn = top.string("vendorKmsKeyArn", pattern=KMS_KEY_ARN, expected="a KMS key ARN")
     if not any(key in top.values for key in ("vendorStack", "vendorImage", "vendorRepositoryArn")):
+        if kms_key_arn:
+            top.problems.got(
+                "vendorKmsKeyArn", "only together with `vendorImage`", "no `vendorImage`"
+            )
         return None
     if "vendorImage" in top.values and "vendorRepositoryArn" not in top.values:
         top.problems.missing(
             "vendorRepositoryArn",
             "vendorRepositoryArn arn:aws:ecr:<region>:<account>:repository/<name>",
         )
-    if "vendorRepositoryArn" in top.values and "vendorImage" not in top.values:
-        top.problems.got(
-            "vendorRepositoryArn", "only together with `vendorImage`", "no `vendorImage`"
-        )
+    for key in ("vendorRepositoryArn", "vendorKmsKeyArn"):
+        if key in top.values and "vendorImage" not in top.values:
+            top.problems.got(key, "only together with `vendorImage`", "no `vendorImage`")
     if image and arn:
         image_parts = ECR_IMAGE_BY_DIGEST.fullmatch(image)
         arn_parts = ECR_REPOSITORY_ARN.fullmatch(arn)
@@ -546,7 +555,15 @@ def _vendor(top: _Reader) -> VendorSettings | None:
             top.problems.bad(
                 "vendorRepositoryArn", "the ARN of the repository `vendorImage` comes from", arn
             )
-    return VendorSettings(stack=stack, image=image, repository_arn=arn)
+        # ECR encrypts with a key of the repository's own account and region.
+        region, account = arn_parts.group("region", "account")
+        if kms_key_arn and f":kms:{region}:{account}:" not in kms_key_arn:
+            top.problems.bad(
+                "vendorKmsKeyArn",
+                f"a KMS key of the vendor repository's account {account} in {region}",
+                kms_key_arn,
+            )
+    return VendorSettings(stack=stack, image=image, repository_arn=arn, kms_key_arn=kms_key_arn)
 
 
 def _check_vendor_use(
@@ -592,6 +609,7 @@ def _app(top: _Reader, region: str | None, repositories: set[str]) -> AppSetting
             "natGateways",
             "logRetentionDays",
             "certificateArn",
+            "secretKmsKeyArn",
         )
     )
     desired = reader.integer("desiredCount", AppSettings.desired_count, minimum=1, maximum=1000)
@@ -638,6 +656,9 @@ def _app(top: _Reader, region: str | None, repositories: set[str]) -> AppSetting
             reader.child("certificateArn"), f"a certificate in the stack's region {region}",
             certificate,
         )  # fmt: skip
+    secret_kms_key = reader.string("secretKmsKeyArn", pattern=KMS_KEY_ARN, expected="a KMS key ARN")
+    if secret_kms_key and region and f":kms:{region}:" not in secret_kms_key:
+        problems.bad(reader.child("secretKmsKeyArn"), f"a KMS key in {region}", secret_kms_key)
     return AppSettings(
         containers=_containers(reader, repositories),
         desired_count=desired,
@@ -647,6 +668,7 @@ def _app(top: _Reader, region: str | None, repositories: set[str]) -> AppSetting
         nat_gateways=nat or AppSettings.nat_gateways,
         log_retention_days=retention,
         certificate_arn=certificate,
+        secret_kms_key_arn=secret_kms_key,
     )
 
 

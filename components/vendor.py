@@ -57,7 +57,7 @@ def vendor_images(settings: Settings) -> dict[str, VendorImage]:
         return {
             name: VendorImage(
                 image_uri=pulumi.Output.from_input(vendor.image),
-                repository=RepoRef.from_arn(vendor.repository_arn),
+                repository=RepoRef.from_arn(vendor.repository_arn, kms_key_arn=vendor.kms_key_arn),
             )
             for name in names
         }

@@ -459,3 +459,37 @@ def test_customer_may_decrypt_a_vendor_repository_encrypted_with_the_vendors_key
         pull_statement("PullRakeApp", VENDOR_REPO_ARN),
         {"Sid": "KmsRakeApp", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]},
     ]
+
+
+def test_customer_vendor_image_variant_with_vendor_kms_key_may_decrypt_it() -> None:
+    key = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+    run = run_stack(
+        "customer",
+        remove=("vendorStack",),
+        overrides={
+            "vendorImage": VENDOR_IMAGE_URI,
+            "vendorRepositoryArn": VENDOR_REPO_ARN,
+            "vendorKmsKeyArn": key,
+        },
+    )
+
+    assert [s for s in exec_policy(run)["Statement"] if "111122223333" in json.dumps(s)] == [
+        pull_statement("PullRakeApp", VENDOR_REPO_ARN),
+        {"Sid": "KmsRakeApp", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]},
+    ]
+
+
+def test_customer_app_secret_kms_key_encrypts_the_api_key_and_is_granted() -> None:
+    key = "arn:aws:kms:us-west-2:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+    run = run_stack("customer", overrides={"app": {**APP, "secretKmsKeyArn": key}})
+
+    secret = only(run.resources, "aws:secretsmanager/secret:Secret").inputs
+    assert secret["kmsKeyId"] == key
+    assert exec_policy(run)["Statement"][-1] == {
+        "Sid": "DecryptApiKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": [key],
+    }

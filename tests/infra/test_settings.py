@@ -187,8 +187,8 @@ def test_settings_rejects_unknown_keys_at_every_level() -> None:
     assert errors_of("vendor", imageTagg="2.0.0", repositories=repositories) == (
         "ecr-cross-account:imageTagg: expected one of `accountId`, `apiKey`, `app`, "
         "`assumeRole`, `createAccessKeys`, `developers`, `forceDelete`, `imageTag`, "
-        "`keepReleaseImages`, `repositories`, `vendorImage`, `vendorRepositoryArn`, "
-        "`vendorStack` (unknown key), got 'imageTagg'.\n"
+        "`keepReleaseImages`, `repositories`, `vendorImage`, `vendorKmsKeyArn`, "
+        "`vendorRepositoryArn`, `vendorStack` (unknown key), got 'imageTagg'.\n"
         "ecr-cross-account:repositories.rake-app.pullAcounts: expected one of `kmsKeyArn`, "
         "`pullAccounts`, `pullOrgId`, `source` (unknown key), got 'pullAcounts'."
     )
@@ -263,6 +263,38 @@ def test_settings_vendor_image_variant_parses() -> None:
         "customer", vendorStack=None, vendorImage=VENDOR_IMAGE, vendorRepositoryArn=VENDOR_ARN
     )
     assert settings.vendor == VendorSettings(image=VENDOR_IMAGE, repository_arn=VENDOR_ARN)
+
+
+def test_settings_vendor_kms_key_must_belong_to_the_vendor_repository() -> None:
+    foreign = "arn:aws:kms:us-west-2:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    message = errors_of(
+        "customer",
+        vendorStack=None,
+        vendorImage=VENDOR_IMAGE,
+        vendorRepositoryArn=VENDOR_ARN,
+        vendorKmsKeyArn=foreign,
+    )
+    assert message == (
+        "ecr-cross-account:vendorKmsKeyArn: expected a KMS key of the vendor repository's "
+        f"account 111122223333 in us-east-2, got '{foreign}'."
+    )
+
+
+def test_settings_vendor_kms_key_without_vendor_image_is_refused() -> None:
+    key = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    message = errors_of("customer", vendorKmsKeyArn=key)
+    assert message == (
+        "ecr-cross-account:vendorKmsKeyArn: expected only together with `vendorImage`, "
+        "got no `vendorImage`."
+    )
+
+
+def test_settings_app_secret_kms_key_must_be_in_the_stack_region() -> None:
+    other = "arn:aws:kms:eu-west-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    message = errors_of("customer", app=customer_app(secretKmsKeyArn=other))
+    assert message == (
+        f"ecr-cross-account:app.secretKmsKeyArn: expected a KMS key in us-west-2, got '{other}'."
+    )
 
 
 def test_settings_vendor_image_must_be_pinned_by_digest() -> None:
