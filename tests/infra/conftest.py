@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi_aws
 import pytest
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
@@ -40,22 +39,6 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-
-# pulumi_aws loads its submodules lazily, and the lazy load is not thread-safe (the module's class
-# is swapped before its code runs). Under mocks the monitor works on executor threads while the
-# event loop resolves awsx output types such as `pulumi_aws.ec2.InternetGateway`, so a half-loaded
-# module shows up as "module 'pulumi_aws.ec2' has no attribute ...". Load them all up front.
-for _submodule in (
-    "ec2",
-    "ecr",
-    "ecs",
-    "iam",
-    "lb",
-    "cloudwatch",
-    "appautoscaling",
-    "secretsmanager",
-):
-    getattr(getattr(pulumi_aws, _submodule), "__all__", None)
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "ecr-cross-account"
