@@ -28,39 +28,37 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            response = error_response(413, BODY_TOO_LARGE)
-            response.headers["connection"] = "close"  # rather than read the rest of it
-            await response(scope, receive, send)
+            await error_response(413, BODY_TOO_LARGE)(scope, receive, send)
             return
         received = 0
         body_complete = False
-        cut_off = False
+        timed_out = False
         deadline = asyncio.get_running_loop().time() + self.timeout
 
         async def limited_receive() -> Message:
             # A chunked body (no Content-Length) is counted as it arrives; a raised error
             # surfaces from the handler's `await request.body()` and becomes the 413/408 answer.
-            nonlocal received, body_complete, cut_off
+            nonlocal received, body_complete, timed_out
             if body_complete:  # e.g. waiting for `http.disconnect`: no deadline for that
                 return await receive()
             try:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
             except TimeoutError:
-                cut_off = True
+                timed_out = True
                 raise ApiError(408, BODY_TIMEOUT) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    cut_off = True
                     raise ApiError(413, BODY_TOO_LARGE)
                 body_complete = not message.get("more_body", False)
             return message
 
         async def closing_send(message: Message) -> None:
-            # After a body was refused half-read, the connection cannot carry another request:
-            # `Connection: close` makes uvicorn drop it once the error is sent.
-            if cut_off and message["type"] == "http.response.start":
+            # A client too slow to send its body is dropped once told so (`Connection: close`
+            # makes uvicorn close it). A 413 keeps the connection: a client that writes its whole
+            # body before reading (urllib, requests) would otherwise get a reset, not the 413.
+            if timed_out and message["type"] == "http.response.start":
                 message = {**message, "headers": [*message["headers"], (b"connection", b"close")]}
             await send(message)
 
