@@ -60,23 +60,18 @@ def test_service_10mb_body_with_length_gets_413_before_the_body_is_sent(
         assert time.monotonic() - started < FAST_SECONDS
 
 
-def test_service_10mb_chunked_body_gets_413_and_is_cut_off(target: tuple[Served, str]) -> None:
+def test_service_10mb_chunked_body_gets_413_while_it_streams(target: tuple[Served, str]) -> None:
     served, path = target
     chunk = f"{CHUNK:x}\r\n".encode() + b"a" * CHUNK + b"\r\n"
     sent = 0
     with connect(served.url, timeout=FAST_SECONDS) as sock:
         started = time.monotonic()
         sock.sendall(request_head(path, {**JSON_HEAD, "Transfer-Encoding": "chunked"}))
-        try:
-            while sent < TEN_MB and not select.select([sock], [], [], 0)[0]:
-                sock.sendall(chunk)
-                sent += CHUNK
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # cut off while sending: the answer is already in the receive buffer
-        answer, _ = closed_or_answered(sock)
-    assert answer.startswith(b"HTTP/1.1 413 ")
-    assert answer.endswith(json.dumps({"message": BODY_TOO_LARGE}, separators=(",", ":")).encode())
-    assert sent < TEN_MB
+        while sent < TEN_MB and not select.select([sock], [], [], 0)[0]:
+            sock.sendall(chunk)
+            sent += CHUNK
+        assert read_status(sock) == 413
+    assert sent < TEN_MB  # the answer came while the body was still streaming
     assert time.monotonic() - started < FAST_SECONDS
 
 
