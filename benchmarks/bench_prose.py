@@ -23,7 +23,7 @@ from tests.utils.processes import started_service
 NAME = "prose"
 DOC_BYTES = 1024
 DOCS = 40
-PASSES = 3
+PASSES = 5
 CONCURRENCIES = (1, 2)
 HTTP_SHARE = 0.85
 
