@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_values import IAM_GROUP_NAME, IAM_NAME
+from components.config_reader import format_problem
 from components.iam import merged_policy_document
-from components.settings import IAM_GROUP_NAME, IAM_NAME, format_problem
 from components.shared_repo import Grants
 
 TYPE = "ecr-cross-account:components:DevUserGroup"

@@ -18,6 +18,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from components.aws_values import FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS, NAT_GATEWAY_STRATEGIES
+from components.config_reader import format_problem
 from components.container_definitions import Container, LogSettings, container_definitions
 from components.iam import (
     PolicyDocument,
@@ -26,15 +28,7 @@ from components.iam import (
     merged_policy_document,
     policy_document,
 )
-from components.settings import (
-    FARGATE_MEMORY_BY_CPU,
-    LOG_RETENTION_DAYS,
-    NAT_GATEWAY_STRATEGIES,
-    AppSettings,
-    ContainerSettings,
-    Settings,
-    format_problem,
-)
+from components.settings import AppSettings, ContainerSettings, Settings
 from components.shared_repo import IMAGE_PLATFORM, KMS_ACTIONS, Grants, SharedRepo
 from components.vendor import VendorImage
 from policy.rules import PUBLIC_INGRESS_TAG

@@ -10,14 +10,38 @@ account ID, got '12345'.`
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pulumi
 from pulumi.runtime import config as runtime_config
+
+from components.aws_values import (
+    ACCOUNT_ID,
+    CERTIFICATE_ARN,
+    CONTAINER_NAME,
+    ECR_IMAGE_BY_DIGEST,
+    ECR_REPOSITORY_ARN,
+    ENV_NAME,
+    EXTERNAL_ID,
+    FARGATE_MEMORY_BY_CPU,
+    FARGATE_SIZES_URL,
+    IAM_GROUP_NAME,
+    IAM_NAME,
+    IMAGE_TAG,
+    KMS_KEY_ARN,
+    LOG_RETENTION_DAYS,
+    NAT_GATEWAY_STRATEGIES,
+    ORG_ID,
+    REGION,
+    REPOSITORY_NAME,
+    ROLE_ARN,
+    SESSION_NAME,
+    STACK_NAME,
+)
+from components.config_reader import Problems, Reader, decoded, keys_text
 
 PROJECT: Final = "ecr-cross-account"
 REGION_KEY: Final = "aws:region"
@@ -28,63 +52,7 @@ DEFAULT_IMAGE_TAG: Final = "1.1.0"
 DEFAULT_FORCE_DELETE: Final = False
 DEFAULT_KEEP_RELEASE_IMAGES: Final = 10
 
-# The one format of a bad value, and of a missing key (each message says how to fix it).
-ERROR_FORMAT: Final = "{key}: expected {expected}, got {got}."
-MISSING_FORMAT: Final = "`{key}` is not set; set it with `pulumi config set {how}`."
 ONLY_ONE_VENDOR_SOURCE: Final = "Set only one of `vendorStack` or `vendorImage`."
-
-ACCOUNT_ID = re.compile(r"\d{12}")
-# Commercial, GovCloud, China and ISO partitions: us-east-2, us-gov-west-1, cn-north-1, ...
-REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
-# https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html
-ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
-# https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html
-REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
-# https://docs.docker.com/reference/cli/docker/image/tag/
-IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-# https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html (and CreateGroup)
-IAM_NAME = re.compile(r"[\w+=,.@-]{1,64}")
-IAM_GROUP_NAME = re.compile(r"[\w+=,.@-]{1,128}")
-# https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
-ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
-SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
-EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
-KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
-CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[\w-]+")
-ECR_REPOSITORY_ARN = re.compile(
-    r"arn:aws[a-z-]*:ecr:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):repository/(?P<name>\S+)"
-)
-# An ECR image pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<name>@sha256:<64 hex>.
-ECR_IMAGE_BY_DIGEST = re.compile(
-    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
-    r"/(?P<name>[a-z0-9._/-]+)@sha256:[0-9a-f]{64}"
-)
-# A stack name, optionally fully qualified as <org>/<project>/<stack>.
-STACK_NAME = re.compile(r"[\w.-]+(?:/[\w.-]+){0,2}")
-CONTAINER_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-# Valid Fargate task sizes: CPU units -> allowed memory (MiB).
-# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
-FARGATE_SIZES_URL: Final = (
-    "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
-    "fargate-tasks-services.html#fargate-tasks-size"
-)
-FARGATE_MEMORY_BY_CPU: Final[Mapping[int, tuple[int, ...]]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4096 + 1, 1024)),
-    1024: tuple(range(2048, 8192 + 1, 1024)),
-    2048: tuple(range(4096, 16384 + 1, 1024)),
-    4096: tuple(range(8192, 30720 + 1, 1024)),
-    8192: tuple(range(16384, 61440 + 1, 4096)),
-    16384: tuple(range(32768, 122880 + 1, 8192)),
-}
-# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
-LOG_RETENTION_DAYS: Final = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-)  # fmt: skip
-NAT_GATEWAY_STRATEGIES: Final = ("None", "Single", "OnePerAz")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,136 +179,6 @@ class Settings:
         raise KeyError(name)
 
 
-def format_problem(key: str, expected: str, value: object) -> str:
-    """The one error line: `<key>: expected <expectation>, got <repr(value)>.`"""
-    return ERROR_FORMAT.format(key=key, expected=expected, got=repr(value))
-
-
-class _Problems:
-    """Collects every problem of a config, each naming the key as the user typed it."""
-
-    def __init__(self, project: str, secret_keys: frozenset[str] = frozenset()) -> None:
-        self.project = project
-        self.secret_keys = secret_keys
-        self.lines: list[str] = []
-
-    def key(self, path: str) -> str:
-        return path if ":" in path else f"{self.project}:{path}"
-
-    def bad(self, path: str, expected: str, value: object) -> None:
-        if re.split(r"[.\[]", path, maxsplit=1)[0] in self.secret_keys:
-            # A value stored with `--secret` is never echoed, whatever key it was set on.
-            self.got(path, expected, "a secret value (not shown)")
-        else:
-            self.lines.append(format_problem(self.key(path), expected, value))
-
-    def got(self, path: str, expected: str, got: str) -> None:
-        """A problem whose value is described, not shown (a secret, or a missing counterpart)."""
-        self.lines.append(ERROR_FORMAT.format(key=self.key(path), expected=expected, got=got))
-
-    def missing(self, path: str, how: str) -> None:
-        self.lines.append(MISSING_FORMAT.format(key=path, how=how))
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-
-    def raise_if_any(self) -> None:
-        if self.lines:
-            raise ValueError("\n".join(self.lines))
-
-
-def _keys_text(keys: Iterable[str]) -> str:
-    return "one of " + ", ".join(f"`{k}`" for k in sorted(keys))
-
-
-class _Reader:
-    """Typed reads of one config object; a bad value is recorded as a problem and read as None."""
-
-    def __init__(self, problems: _Problems, path: str, values: Mapping[str, Any]) -> None:
-        self.problems = problems
-        self.path = path
-        self.values = values
-
-    def child(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
-
-    def check_keys(self, known: Iterable[str]) -> None:
-        known = set(known)
-        for name in self.values:
-            if name not in known:
-                self.problems.bad(self.child(name), f"{_keys_text(known)} (unknown key)", name)
-
-    def raw(self, name: str) -> Any:
-        return self.values.get(name)
-
-    def string(
-        self, name: str, *, pattern: re.Pattern[str] | None = None, expected: str = "a string"
-    ) -> str | None:
-        value = self.values.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
-            self.problems.bad(self.child(name), expected, value)
-            return None
-        return value
-
-    def boolean(self, name: str, default: bool) -> bool:
-        value = self.values.get(name, default)
-        if isinstance(value, str) and value in ("true", "false"):
-            return value == "true"
-        if not isinstance(value, bool):
-            self.problems.bad(self.child(name), "true or false", value)
-            return default
-        return value
-
-    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
-        value = self.values.get(name, default)
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            self.problems.bad(self.child(name), f"an integer from {minimum} to {maximum}", value)
-            return default
-        return value
-
-    def obj(self, name: str) -> _Reader | None:
-        value = _decoded(self.values.get(name))
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self.problems.bad(self.child(name), "an object (key: value pairs)", value)
-            return None
-        return _Reader(self.problems, self.child(name), value)
-
-    def strings(
-        self, name: str, *, pattern: re.Pattern[str], expected: str
-    ) -> tuple[str, ...] | None:
-        value = _decoded(self.values.get(name))
-        if value is None:
-            return ()
-        if not isinstance(value, list):
-            self.problems.bad(self.child(name), "a list", value)
-            return None
-        items: list[str] = []
-        for index, item in enumerate(value):
-            if not isinstance(item, str) or not pattern.fullmatch(item):
-                self.problems.bad(f"{self.child(name)}[{index}]", expected, item)
-            elif item in items:
-                self.problems.bad(f"{self.child(name)}[{index}]", "no duplicates", item)
-            else:
-                items.append(item)
-        return tuple(items)
-
-
-def _decoded(value: Any) -> Any:
-    """Pulumi hands structured config to the program as JSON text; accept it decoded too."""
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
 TOP_LEVEL_KEYS: Final = (
     "accountId",
     "apiKey",
@@ -375,8 +213,8 @@ def parse_settings(
     `secret_keys` names other keys set with `--secret`, whose values errors do not show either.
     Raises one ValueError listing every problem, one per line.
     """
-    problems = _Problems(project, secret_keys)
-    top = _Reader(problems, "", values)
+    problems = Problems(project, secret_keys)
+    top = Reader(problems, "", values)
     top.check_keys(TOP_LEVEL_KEYS)
 
     account_id = top.string(
@@ -426,7 +264,7 @@ def parse_settings(
     return settings
 
 
-def _developers(top: _Reader, problems: _Problems) -> DevelopersSettings | None:
+def _developers(top: Reader, problems: Problems) -> DevelopersSettings | None:
     reader = top.obj("developers")
     if reader is None:
         if "developers" not in top.values:
@@ -441,7 +279,7 @@ def _developers(top: _Reader, problems: _Problems) -> DevelopersSettings | None:
 
 
 def _repositories(
-    top: _Reader, problems: _Problems, region: str | None
+    top: Reader, problems: Problems, region: str | None
 ) -> tuple[RepositorySettings, ...]:
     reader = top.obj("repositories")
     if "repositories" not in top.values:
@@ -494,7 +332,7 @@ def _repositories(
     return tuple(result)
 
 
-def _assume_role(top: _Reader) -> AssumeRoleSettings | None:
+def _assume_role(top: Reader) -> AssumeRoleSettings | None:
     reader = top.obj("assumeRole")
     if reader is None:
         return None
@@ -515,7 +353,7 @@ def _assume_role(top: _Reader) -> AssumeRoleSettings | None:
     )
 
 
-def _vendor(top: _Reader) -> VendorSettings | None:
+def _vendor(top: Reader) -> VendorSettings | None:
     stack = top.string(
         "vendorStack", pattern=STACK_NAME, expected="a stack name such as 'org/project/vendor'"
     )
@@ -567,7 +405,7 @@ def _vendor(top: _Reader) -> VendorSettings | None:
 
 
 def _check_vendor_use(
-    problems: _Problems,
+    problems: Problems,
     app: AppSettings | None,
     vendor: VendorSettings | None,
     *,
@@ -594,7 +432,7 @@ def _check_vendor_use(
             )
 
 
-def _app(top: _Reader, region: str | None, repositories: set[str]) -> AppSettings | None:
+def _app(top: Reader, region: str | None, repositories: set[str]) -> AppSettings | None:
     reader = top.obj("app")
     if reader is None:
         return None
@@ -635,7 +473,7 @@ def _app(top: _Reader, region: str | None, repositories: set[str]) -> AppSetting
     nat = reader.string(
         "natGateways",
         pattern=re.compile("|".join(NAT_GATEWAY_STRATEGIES)),
-        expected=_keys_text(NAT_GATEWAY_STRATEGIES),
+        expected=keys_text(NAT_GATEWAY_STRATEGIES),
     )
     retention = reader.integer(
         "logRetentionDays", AppSettings.log_retention_days, minimum=1, maximum=3653
@@ -672,10 +510,10 @@ def _app(top: _Reader, region: str | None, repositories: set[str]) -> AppSetting
     )
 
 
-def _containers(app: _Reader, repositories: set[str]) -> tuple[ContainerSettings, ...]:
+def _containers(app: Reader, repositories: set[str]) -> tuple[ContainerSettings, ...]:
     problems = app.problems
     path = app.child("containers")
-    raw = _decoded(app.raw("containers"))
+    raw = decoded(app.raw("containers"))
     if not isinstance(raw, list) or not raw:
         problems.bad(path, "a non-empty list of containers", raw)
         return ()
@@ -685,7 +523,7 @@ def _containers(app: _Reader, repositories: set[str]) -> tuple[ContainerSettings
         if not isinstance(item, dict):
             problems.bad(item_path, "an object (name, port, repository, ...)", item)
             continue
-        containers.append(_container(_Reader(problems, item_path, item), repositories))
+        containers.append(_container(Reader(problems, item_path, item), repositories))
     names = [c.name for c in containers]
     ports = [c.port for c in containers]
     for index, container in enumerate(containers):
@@ -699,7 +537,7 @@ def _containers(app: _Reader, repositories: set[str]) -> tuple[ContainerSettings
             if dependency not in names or dependency == container.name:
                 problems.bad(
                     f"{item_path}.dependsOn[{dep_index}]",
-                    f"the name of another container ({_keys_text(set(names) - {container.name})})",
+                    f"the name of another container ({keys_text(set(names) - {container.name})})",
                     dependency,
                 )
     ingress = [c.name for c in containers if c.ingress]
@@ -708,7 +546,7 @@ def _containers(app: _Reader, repositories: set[str]) -> tuple[ContainerSettings
     return tuple(containers)
 
 
-def _container(reader: _Reader, repositories: set[str]) -> ContainerSettings:
+def _container(reader: Reader, repositories: set[str]) -> ContainerSettings:
     problems = reader.problems
     reader.check_keys(
         ("name", "repository", "vendorRepository", "port", "ingress", "dependsOn", "environment")
@@ -720,7 +558,7 @@ def _container(reader: _Reader, repositories: set[str]) -> ContainerSettings:
     if repository is not None and repository not in repositories:
         problems.bad(
             reader.child("repository"),
-            f"a repository of this stack ({_keys_text(repositories)})",
+            f"a repository of this stack ({keys_text(repositories)})",
             repository,
         )
     vendor_repository = reader.string(
@@ -747,7 +585,7 @@ def _container(reader: _Reader, repositories: set[str]) -> ContainerSettings:
     )
 
 
-def _environment(container: _Reader) -> dict[str, str]:
+def _environment(container: Reader) -> dict[str, str]:
     reader = container.obj("environment")
     if reader is None:
         return {}

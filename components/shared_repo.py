@@ -17,6 +17,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
+from components.aws_values import ACCOUNT_ID, ECR_REPOSITORY_ARN, ORG_ID, REPOSITORY_NAME
+from components.config_reader import format_problem
 from components.iam import (
     DESCRIBE_ACTIONS,
     PULL_ACTIONS,
@@ -30,16 +32,7 @@ from components.iam import (
     statement_id,
 )
 from components.provider import RegistryLogin
-from components.settings import (
-    ACCOUNT_ID,
-    DEFAULT_KEEP_RELEASE_IMAGES,
-    ECR_REPOSITORY_ARN,
-    ORG_ID,
-    REPOSITORY_NAME,
-    RepositorySettings,
-    Settings,
-    format_problem,
-)
+from components.settings import DEFAULT_KEEP_RELEASE_IMAGES, RepositorySettings, Settings
 
 TYPE = "ecr-cross-account:components:SharedRepo"
 

@@ -15,13 +15,9 @@ from typing import Any, Final
 
 import pulumi
 
-from components.settings import (
-    ECR_IMAGE_BY_DIGEST,
-    ECR_REPOSITORY_ARN,
-    Settings,
-    format_problem,
-    repository_output,
-)
+from components.aws_values import ECR_IMAGE_BY_DIGEST, ECR_REPOSITORY_ARN
+from components.config_reader import format_problem
+from components.settings import Settings, repository_output
 from components.shared_repo import RepoRef
 
 # Logical name of the StackReference resource (its `name` input is the configured stack).

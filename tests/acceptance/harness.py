@@ -27,7 +27,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.settings import ACCOUNT_ID, PROJECT, ROLE_ARN, AppSettings
+from components.aws_values import ACCOUNT_ID, ROLE_ARN
+from components.settings import PROJECT, AppSettings
 
 SIDES: Final = ("vendor", "customer")
 STATIC_KEY_VARIABLES: Final = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")

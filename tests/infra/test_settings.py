@@ -12,11 +12,11 @@ import pytest
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.sync_await import _sync_await
 
+from components.aws_values import FARGATE_SIZES_URL
 from components.settings import (
     DEFAULT_FORCE_DELETE,
     DEFAULT_IMAGE_TAG,
     DEFAULT_KEEP_RELEASE_IMAGES,
-    FARGATE_SIZES_URL,
     AppSettings,
     ContainerSettings,
     DevelopersSettings,
