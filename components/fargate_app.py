@@ -22,11 +22,10 @@ from components.aws_values import FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS, NAT
 from components.config_reader import format_problem
 from components.container_definitions import Container, LogSettings, container_definitions
 from components.iam import (
-    PolicyDocument,
     PolicyStatement,
     allow,
+    ecs_tasks_trust_policy,
     merged_policy_document,
-    policy_document,
 )
 from components.settings import AppSettings, ContainerSettings, Settings
 from components.shared_repo import IMAGE_PLATFORM, KMS_ACTIONS, Grants, SharedRepo
@@ -234,10 +233,11 @@ class FargateApp(pulumi.ComponentResource):
             opts=child,
         )
 
+        trust_policy = json.dumps(ecs_tasks_trust_policy(args.account_id))
         self.task_exec_role = aws.iam.Role(
             f"{name}-task-exec",
             description=f"ECS pulls {name}'s images, writes its logs and reads its API key",
-            assume_role_policy=json.dumps(ecs_tasks_trust_policy(args.account_id)),
+            assume_role_policy=trust_policy,
             opts=child,
         )
         self.task_exec_policy = aws.iam.RolePolicy(
@@ -250,7 +250,7 @@ class FargateApp(pulumi.ComponentResource):
         self.task_role = aws.iam.Role(
             f"{name}-task-role",
             description=f"{name}'s application code (no permissions)",
-            assume_role_policy=json.dumps(ecs_tasks_trust_policy(args.account_id)),
+            assume_role_policy=trust_policy,
             opts=child,
         )
 
@@ -536,23 +536,6 @@ class FargateApp(pulumi.ComponentResource):
             ),
             opts=child,
         )
-
-
-def ecs_tasks_trust_policy(account_id: str) -> PolicyDocument:
-    """Trust ECS tasks, but only those launched on behalf of this account (confused deputy).
-
-    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
-    """
-    return policy_document(
-        [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ]
-    )
 
 
 def _validate(args: FargateAppArgs) -> None:

@@ -175,3 +175,20 @@ def lifecycle_policy(*, keep_release_images: int) -> PolicyDocument:
             },
         ]
     }
+
+
+def ecs_tasks_trust_policy(account_id: str) -> PolicyDocument:
+    """Trust ECS tasks, but only those launched on behalf of this account (confused deputy).
+
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
+    """
+    return policy_document(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ]
+    )

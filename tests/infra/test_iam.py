@@ -3,6 +3,7 @@ from __future__ import annotations
 from components.iam import (
     allow,
     auth_token_statement,
+    ecs_tasks_trust_policy,
     lifecycle_policy,
     merged_policy_document,
     policy_document,
@@ -111,3 +112,17 @@ def test_merged_policy_document_keeps_each_statement_once_in_order() -> None:
 
 def test_statement_id_camel_cases_words_without_separators() -> None:
     assert statement_id("Pull", "vendor/rake-app_v2.x") == "PullVendorRakeAppV2X"
+
+
+def test_ecs_tasks_trust_policy_trusts_only_tasks_of_this_account() -> None:
+    assert ecs_tasks_trust_policy("999988887777") == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": "999988887777"}},
+            }
+        ],
+    }
