@@ -50,6 +50,7 @@ REGION_KEY: Final = "aws:region"
 # that the two agree).
 DEFAULT_IMAGE_TAG: Final = "1.1.0"
 DEFAULT_FORCE_DELETE: Final = False
+DEFAULT_CREATE_ACCESS_KEYS: Final = False
 DEFAULT_KEEP_RELEASE_IMAGES: Final = 10
 
 ONLY_ONE_VENDOR_SOURCE: Final = "Set only one of `vendorStack` or `vendorImage`."
@@ -163,7 +164,7 @@ class Settings:
     # Default: the ambient credentials' own identity.
     assume_role: AssumeRoleSettings | None = None
     # Default: console passwords only, no long-lived access keys.
-    create_access_keys: bool = False
+    create_access_keys: bool = DEFAULT_CREATE_ACCESS_KEYS
     # Default: no vendor image (set when a container uses `vendorRepository`).
     vendor: VendorSettings | None = None
     # Default: no app (the stack only publishes images).
@@ -255,7 +256,7 @@ def parse_settings(
             "keepReleaseImages", DEFAULT_KEEP_RELEASE_IMAGES, minimum=1, maximum=1000
         ),
         assume_role=assume_role,
-        create_access_keys=top.boolean("createAccessKeys", False),
+        create_access_keys=top.boolean("createAccessKeys", DEFAULT_CREATE_ACCESS_KEYS),
         vendor=vendor,
         app=app,
         api_key=api_key,

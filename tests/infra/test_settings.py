@@ -14,6 +14,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.aws_values import FARGATE_SIZES_URL
 from components.settings import (
+    DEFAULT_CREATE_ACCESS_KEYS,
     DEFAULT_FORCE_DELETE,
     DEFAULT_IMAGE_TAG,
     DEFAULT_KEEP_RELEASE_IMAGES,
@@ -129,7 +130,13 @@ def test_settings_defaults_match_pulumi_yaml_declarations() -> None:
         declared["imageTag"]["default"],
         declared["forceDelete"]["default"],
         declared["keepReleaseImages"]["default"],
-    ) == (DEFAULT_IMAGE_TAG, DEFAULT_FORCE_DELETE, DEFAULT_KEEP_RELEASE_IMAGES)
+        declared["createAccessKeys"]["default"],
+    ) == (
+        DEFAULT_IMAGE_TAG,
+        DEFAULT_FORCE_DELETE,
+        DEFAULT_KEEP_RELEASE_IMAGES,
+        DEFAULT_CREATE_ACCESS_KEYS,
+    )
 
 
 def test_settings_omitted_optional_keys_take_defaults() -> None:
