@@ -370,20 +370,16 @@ def _vendor(top: Reader) -> VendorSettings | None:
         expected="an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>)",
     )
     kms_key_arn = top.string("vendorKmsKeyArn", pattern=KMS_KEY_ARN, expected="a KMS key ARN")
+    for key in ("vendorRepositoryArn", "vendorKmsKeyArn"):
+        if key in top.values and "vendorImage" not in top.values:
+            top.problems.got(key, "only together with `vendorImage`", "no `vendorImage`")
     if not any(key in top.values for key in ("vendorStack", "vendorImage", "vendorRepositoryArn")):
-        if kms_key_arn:
-            top.problems.got(
-                "vendorKmsKeyArn", "only together with `vendorImage`", "no `vendorImage`"
-            )
         return None
     if "vendorImage" in top.values and "vendorRepositoryArn" not in top.values:
         top.problems.missing(
             "vendorRepositoryArn",
             "vendorRepositoryArn arn:aws:ecr:<region>:<account>:repository/<name>",
         )
-    for key in ("vendorRepositoryArn", "vendorKmsKeyArn"):
-        if key in top.values and "vendorImage" not in top.values:
-            top.problems.got(key, "only together with `vendorImage`", "no `vendorImage`")
     if image and arn:
         image_parts = ECR_IMAGE_BY_DIGEST.fullmatch(image)
         arn_parts = ECR_REPOSITORY_ARN.fullmatch(arn)

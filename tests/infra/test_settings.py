@@ -458,3 +458,12 @@ def test_settings_errors_never_echo_a_value_set_as_secret() -> None:
         "ecr-cross-account:accountId: expected a 12-digit AWS account ID (in quotes), "
         "got a secret value (not shown)."
     )
+
+
+def test_settings_vendor_kms_key_alone_is_refused() -> None:
+    key = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    message = errors_of("vendor", vendorKmsKeyArn=key)
+    assert message == (
+        "ecr-cross-account:vendorKmsKeyArn: expected only together with `vendorImage`, "
+        "got no `vendorImage`."
+    )
