@@ -10,7 +10,7 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from starlette.types import Lifespan
+from starlette.types import ASGIApp, Lifespan
 
 from common.auth import require_api_key
 from common.errors import ERROR_RESPONSES, install_error_handlers
@@ -71,7 +71,7 @@ def _document_text_bodies(router: APIRouter) -> None:
 
 
 def run_service(
-    create_app: Callable[[SettingsT], FastAPI], settings_class: type[SettingsT]
+    create_app: Callable[[SettingsT], ASGIApp], settings_class: type[SettingsT]
 ) -> None:
     """Entry point of ``python -m <svc>``: settings from the environment, then uvicorn."""
     try:
