@@ -58,6 +58,9 @@ LOG_CONFIG: dict[str, Any] = {
         name: {"handlers": ["stdout"], "level": "INFO", "propagate": False}
         for name in ("uvicorn", "uvicorn.error", ACCESS_LOGGER)
     },
+    # Module loggers (the edge's upstream failures, for one) propagate here; without this they
+    # reached only logging's last-resort handler: plain text on stderr, their fields dropped.
+    "root": {"handlers": ["stdout"], "level": "INFO"},
 }
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
 import sys
 
 import pytest
 
 from common.logs import ACCESS_LOGGER, JsonFormatter
+from local_stack import SERVICES_DIR
 from tests.services.helpers import TEST_API_KEY, call
 
 
@@ -52,3 +55,33 @@ def test_json_formatter_writes_exception_as_a_field() -> None:
         record.exc_info = sys.exc_info()
     line = json.loads(JsonFormatter().format(record))
     assert (line["message"], line["exception"].splitlines()[-1]) == ("failed op", "ValueError: bad")
+
+
+def test_log_config_writes_module_loggers_as_json_with_their_extras() -> None:
+    # A fresh interpreter: dictConfig replaces the handlers pytest's own capture relies on.
+    script = (
+        "import logging, logging.config\n"
+        "from common.logs import LOG_CONFIG\n"
+        "logging.config.dictConfig(LOG_CONFIG)\n"
+        "logging.getLogger('nlp_client.gateway').warning('upstream call failed', "
+        "extra={'upstream': 'rake', 'status': 502})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(SERVICES_DIR)},
+    )
+    line = json.loads(done.stdout)
+    line.pop("time")
+    assert (line, done.stderr) == (
+        {
+            "level": "WARNING",
+            "logger": "nlp_client.gateway",
+            "message": "upstream call failed",
+            "upstream": "rake",
+            "status": 502,
+        },
+        "",
+    )
