@@ -73,7 +73,13 @@ async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     timeout = aiohttp.ClientTimeout(
         total=settings.upstream_timeout, connect=settings.upstream_connect_timeout
     )
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        timeout=timeout,
+        # A relay needs no cookies, compression or client identity; each is per-call work.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+        auto_decompress=False,
+    ) as session:
         app.state.gateway = Gateway(
             session=session,
             endpoints={
