@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
 from common import ApiError, NlpClientSettings, TextBody, create_service_app
 from common.errors import UNKNOWN_APP, UPSTREAM_ERROR_RESPONSES, ErrorBody
+from nlp_client.fast_path import FastPath
 from nlp_client.gateway import PROSE, RAKE, Gateway, gateway_lifespan
 
 # Path -> the upstream that serves it (at the same path).
@@ -48,7 +49,13 @@ for _path, _upstream in FORWARDED_ROUTES.items():
     )
 
 
-def create_app(settings: NlpClientSettings) -> FastAPI:
+def create_api(settings: NlpClientSettings) -> FastAPI:
+    """The edge as FastAPI serves it: every route, the relayed ones included."""
     return create_service_app(
         title="nlp-client", settings=settings, routers=[router], lifespan=gateway_lifespan
     )
+
+
+def create_app(settings: NlpClientSettings) -> FastPath:
+    """The edge as it runs: the relayed operations on the fast path, the rest through FastAPI."""
+    return FastPath(create_api(settings), FORWARDED_ROUTES)
