@@ -96,9 +96,9 @@ class AccessLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                log()  # before the last byte leaves, so the record exists once the client has it
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                log()  # once the answer is handed over: the client does not wait for its record
 
         try:
             await self.app(scope, receive, recording_send)

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -14,13 +15,25 @@ from common.logs import ACCESS_LOGGER, JsonFormatter
 from local_stack import SERVICES_DIR
 from tests.services.helpers import TEST_API_KEY, call
 
+# The record is written just after the answer is sent, so it may trail the client by a moment.
+RECORD_WAIT_SECONDS = 5.0
+
+
+def _access_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    deadline = time.monotonic() + RECORD_WAIT_SECONDS
+    while not (records := [r for r in caplog.records if r.name == ACCESS_LOGGER]):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    return records
+
 
 def test_access_log_records_method_path_status_only(
     echo_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
     call("POST", f"{echo_url}/echo?token={TEST_API_KEY}", json_body={"text": TEST_API_KEY})
-    (record,) = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    (record,) = _access_records(caplog)
     line = json.loads(JsonFormatter().format(record))
     duration = line.pop("duration_ms")
     line.pop("time")
@@ -42,7 +55,7 @@ def test_access_log_records_rejected_requests_without_the_supplied_key(
 ) -> None:
     caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
     call("POST", f"{echo_url}/echo", json_body={"text": "x"}, key="guess-" + TEST_API_KEY)
-    (record,) = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    (record,) = _access_records(caplog)
     text = JsonFormatter().format(record)
     assert (json.loads(text)["status"], TEST_API_KEY in text) == (401, False)
 
