@@ -77,31 +77,37 @@ class AccessLog:
             return
         started = time.perf_counter()
         status = 500  # what the client gets if the app raises before responding
-        logged = False
-
-        def log() -> None:
-            nonlocal logged
-            logged = True
-            self.logger.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                },
-            )
 
         async def recording_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                log()  # once the answer is handed over: the client does not wait for its record
 
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            if not logged:
-                log()
+            # Once the answer is handed over: the client does not wait for its record.
+            self._log(scope, status, time.perf_counter() - started)
+
+    def _log(self, scope: Scope, status: int, seconds: float) -> None:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
+        # Built directly: `Logger.info` would also look up the caller's file and line on every
+        # request, which this record does not carry.
+        record = self.logger.makeRecord(
+            ACCESS_LOGGER,
+            logging.INFO,
+            fn="",
+            lno=0,
+            msg="request",
+            args=(),
+            exc_info=None,
+            extra={
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+            },
+        )
+        self.logger.handle(record)
