@@ -23,6 +23,7 @@ MISSING_TEXT = 'request body has no "text" field'
 TEXT_NOT_STRING = 'the "text" field must be a string'
 BODY_TOO_LARGE = "request body is too large"
 BODY_TIMEOUT = "request body was not received in time"
+HEADERS_TIMEOUT = "request headers were not received in time"
 INVALID_REQUEST = "invalid request"
 NOT_FOUND = "not found"
 METHOD_NOT_ALLOWED = "method not allowed"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Lifespan
 
 from common.auth import require_api_key
+from common.connections import header_deadline_protocol
 from common.errors import ERROR_RESPONSES, install_error_handlers
 from common.health import health_router, routes_router
 from common.limits import BodySizeLimit
@@ -70,6 +72,25 @@ def _document_text_bodies(router: APIRouter) -> None:
             route.openapi_extra = TEXT_BODY_OPENAPI
 
 
+class ServerOptions(TypedDict):
+    """The uvicorn options that shape how a service answers and keeps its connections."""
+
+    http: type[asyncio.Protocol]
+    timeout_keep_alive: int
+    access_log: bool
+    server_header: bool
+
+
+def server_options(settings: ServiceSettings) -> ServerOptions:
+    """uvicorn's options from `settings`: what ``run_service`` runs and the tests' servers use."""
+    return ServerOptions(
+        http=header_deadline_protocol(settings.header_timeout),
+        timeout_keep_alive=settings.keep_alive_timeout,
+        access_log=False,  # uvicorn's line has the query string; ours (common.logs) does not
+        server_header=False,
+    )
+
+
 def run_service(
     create_app: Callable[[SettingsT], ASGIApp], settings_class: type[SettingsT]
 ) -> None:
@@ -83,6 +104,5 @@ def run_service(
         host=settings.bind_host,
         port=settings.port,
         log_config=LOG_CONFIG,
-        access_log=False,  # uvicorn's line has the query string; ours (common.logs) does not
-        server_header=False,
+        **server_options(settings),
     )

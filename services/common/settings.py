@@ -6,7 +6,7 @@ an error that names the variable a user sets (``RAKE_PORT``), never the Python f
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import AliasChoices, Field, HttpUrl, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,12 +24,21 @@ RAKE_ENDPOINT_SEED_ENV = "RACK_ENDPOINT"
 PROSE_ENDPOINT_ENV = "PROSE_ENDPOINT"
 MAX_BODY_BYTES_ENV = "MAX_BODY_BYTES"
 BODY_TIMEOUT_ENV = "BODY_TIMEOUT"
+HEADER_TIMEOUT_ENV = "HEADER_TIMEOUT"
+KEEP_ALIVE_TIMEOUT_ENV = "KEEP_ALIVE_TIMEOUT"
 SPACY_MODEL_ENV = "SPACY_MODEL"
 MAX_TOKENS_ENV = "MAX_TOKENS"
 
 NLP_CLIENT_PORT = 8080
 RAKE_PORT = 8081
 PROSE_PORT = 8082
+
+# Seconds an idle keep-alive connection stays open. It must exceed the idle timeout of whatever
+# pools connections to a service, or the pool reuses a connection the service is closing and the
+# request fails (a 502): the ALB's 60 s (components/fargate_app.py) in front of the edge, and the
+# edge's pool (NlpClientSettings.upstream_keep_alive_timeout) in front of the upstreams.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout
+KEEP_ALIVE_SECONDS = 75
 
 # The seed shipped this placeholder key; a deployment that still uses it is open to anyone.
 SEED_PLACEHOLDER_KEY = "ChangeMe"
@@ -58,6 +67,15 @@ class ServiceSettings(BaseSettings):
     # Seconds a client has to send the whole body once its headers are in; a slower one (a
     # slowloris holding a worker with a trickle of bytes) gets 408 and is cut off. Default: 10 s.
     body_timeout: float = Field(10.0, gt=0, validation_alias=BODY_TIMEOUT_ENV)
+    # Seconds a client has to send a request's whole headers, counted from the connection opening
+    # or the request's first byte; a slower or silent one is cut off (common.connections).
+    # Default: 10 s.
+    header_timeout: float = Field(10.0, gt=0, validation_alias=HEADER_TIMEOUT_ENV)
+    # Whole seconds (uvicorn's unit, and the ALB's) an idle keep-alive connection is kept; see
+    # KEEP_ALIVE_SECONDS for the order it must keep. Default: 75 s.
+    keep_alive_timeout: int = Field(
+        KEEP_ALIVE_SECONDS, ge=1, validation_alias=KEEP_ALIVE_TIMEOUT_ENV
+    )
     port: Port
 
     @model_validator(mode="after")
@@ -111,6 +129,10 @@ class NlpClientSettings(ServiceSettings):
     upstream_connect_timeout: float = Field(2.0, gt=0, validation_alias="UPSTREAM_CONNECT_TIMEOUT")
     # Seconds for a whole upstream call; prose-app needs ~5 s for a 100 kB body. Default: 60 s.
     upstream_timeout: float = Field(60.0, gt=0, validation_alias="UPSTREAM_TIMEOUT")
+    # Seconds an idle upstream connection stays in the edge's pool (aiohttp's default is 15 s).
+    # Fixed, not an env var: it must stay below the upstreams' KEEP_ALIVE_TIMEOUT, so the edge
+    # always drops a connection before the upstream closes it under a request (a 502).
+    upstream_keep_alive_timeout: ClassVar[float] = 30.0
 
 
 def describe_settings_error(error: ValidationError) -> str:

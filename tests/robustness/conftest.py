@@ -1,7 +1,8 @@
 """The three services for the robustness tests, each served once per session on 127.0.0.1.
 
 In-thread apps (for the fuzzer and hostile input) are built here with explicit settings, like the
-service tests' own fixtures; the load and upstream-fault tests start real processes instead.
+service tests' own fixtures, and served as ``run_service`` serves them; the load and
+upstream-fault tests start real processes instead.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from nlp_client.app import create_app as create_edge_app
 from prose_app.app import create_app as create_prose_app
 from prose_app.nlp import Prose, load_pipeline
 from rake_app.app import create_app as create_rake_app
-from tests.robustness.helpers import BODY_TIMEOUT_SECONDS, Served
+from tests.robustness.helpers import BODY_TIMEOUT_SECONDS, HEADER_TIMEOUT_SECONDS, Served
 from tests.services.helpers import TEST_API_KEY, serve_in_thread
 
 
@@ -26,16 +27,25 @@ def prose_pipeline() -> Prose:
 
 @pytest.fixture(scope="session")
 def rake_served() -> Iterator[Served]:
-    app = create_rake_app(RakeSettings(api_key=TEST_API_KEY, body_timeout=BODY_TIMEOUT_SECONDS))
-    with serve_in_thread(app) as url:
+    settings = RakeSettings(
+        api_key=TEST_API_KEY,
+        body_timeout=BODY_TIMEOUT_SECONDS,
+        header_timeout=HEADER_TIMEOUT_SECONDS,
+    )
+    app = create_rake_app(settings)
+    with serve_in_thread(app, settings) as url:
         yield Served(app=app, url=url)
 
 
 @pytest.fixture(scope="session")
 def prose_served(prose_pipeline: Prose) -> Iterator[Served]:
-    settings = ProseSettings(api_key=TEST_API_KEY, body_timeout=BODY_TIMEOUT_SECONDS)
+    settings = ProseSettings(
+        api_key=TEST_API_KEY,
+        body_timeout=BODY_TIMEOUT_SECONDS,
+        header_timeout=HEADER_TIMEOUT_SECONDS,
+    )
     app = create_prose_app(settings, prose=prose_pipeline)
-    with serve_in_thread(app) as url:
+    with serve_in_thread(app, settings) as url:
         yield Served(app=app, url=url)
 
 
@@ -43,10 +53,11 @@ def prose_served(prose_pipeline: Prose) -> Iterator[Served]:
 def edge_served(rake_served: Served, prose_served: Served) -> Iterator[Served]:
     settings = NlpClientSettings(
         api_key=TEST_API_KEY,
-        body_timeout=BODY_TIMEOUT_SECONDS,
         rake_endpoint=rake_served.url,
         prose_endpoint=prose_served.url,
+        body_timeout=BODY_TIMEOUT_SECONDS,
+        header_timeout=HEADER_TIMEOUT_SECONDS,
     )
     app = create_edge_app(settings)
-    with serve_in_thread(app) as url:
+    with serve_in_thread(app, settings) as url:
         yield Served(app=app, url=url)

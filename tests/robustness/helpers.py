@@ -14,6 +14,8 @@ from tests.services.helpers import TEST_API_KEY
 
 # The robustness services' body deadline: short, so the slowloris test is quick (shipped: 10 s).
 BODY_TIMEOUT_SECONDS = 1.0
+# Their header deadline, short for the same reason (shipped: 10 s).
+HEADER_TIMEOUT_SECONDS = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)

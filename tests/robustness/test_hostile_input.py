@@ -1,6 +1,6 @@
 """Hostile requests to each service: each gets a clear 4xx (or is cut off), fast, and the service
 keeps serving everyone else. Services run in-thread with their shipped body caps (1 MiB; 100 kB
-for prose-app) and a 1 s body deadline.
+for prose-app) and 1 s body and header deadlines.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 from common.errors import BODY_TIMEOUT, BODY_TOO_LARGE, INVALID_JSON
 from tests.robustness.helpers import (
     BODY_TIMEOUT_SECONDS,
+    HEADER_TIMEOUT_SECONDS,
     Served,
     closed_or_answered,
     connect,
@@ -33,6 +34,7 @@ FAST_SECONDS = 2.0
 POST_PATHS = {"rake": "/keywords", "prose": "/tokens", "edge": "/keywords"}
 SERVICES = [pytest.param(name, id=name) for name in POST_PATHS]
 JSON_HEAD = {"Content-Type": "application/json"}
+TIMEOUT_STATUS = b"HTTP/1.1 408 "
 
 
 @pytest.fixture(params=SERVICES)
@@ -166,3 +168,7 @@ def test_service_keeps_serving_while_connections_are_held_open(
     assert (health.status, health.body) == (200, {"status": "UP"})
     assert work.status == 200
     assert time.monotonic() - started < FAST_SECONDS
+    # and the held connections are cut off at their header deadline: a 408 for a started request
+    answers = [closed_or_answered(sock)[0][: len(TIMEOUT_STATUS)] for sock in idle_connections]
+    assert answers == [TIMEOUT_STATUS, b""] * 100
+    assert time.monotonic() - started < HEADER_TIMEOUT_SECONDS + FAST_SECONDS

@@ -53,7 +53,7 @@ def edge_url(upstream_ports: dict[Service, int]) -> Iterator[str]:
         upstream_timeout=UPSTREAM_TIMEOUT_SECONDS,
         upstream_connect_timeout=UPSTREAM_TIMEOUT_SECONDS,
     )
-    with serve_in_thread(create_edge_app(settings)) as url:
+    with serve_in_thread(create_edge_app(settings), settings) as url:
         yield url
 
 

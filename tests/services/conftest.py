@@ -27,6 +27,8 @@ _SERVICE_ENV = (
     "BIND_HOST",
     "MAX_BODY_BYTES",
     "BODY_TIMEOUT",
+    "HEADER_TIMEOUT",
+    "KEEP_ALIVE_TIMEOUT",
     "UPSTREAM_TIMEOUT",
     "UPSTREAM_CONNECT_TIMEOUT",
 )
@@ -45,7 +47,7 @@ def rake_settings() -> RakeSettings:
 
 @pytest.fixture(scope="session")
 def rake_url(rake_settings: RakeSettings) -> Iterator[str]:
-    with serve_in_thread(create_rake_app(rake_settings)) as url:
+    with serve_in_thread(create_rake_app(rake_settings), rake_settings) as url:
         yield url
 
 
@@ -63,7 +65,7 @@ def prose(prose_settings: ProseSettings) -> Prose:
 
 @pytest.fixture(scope="session")
 def prose_url(prose_settings: ProseSettings, prose: Prose) -> Iterator[str]:
-    with serve_in_thread(create_prose_app(prose_settings, prose=prose)) as url:
+    with serve_in_thread(create_prose_app(prose_settings, prose=prose), prose_settings) as url:
         yield url
 
 
@@ -85,13 +87,14 @@ def boom() -> None:
 def echo_url() -> Iterator[str]:
     settings = RakeSettings(api_key=TEST_API_KEY, max_body_bytes=TEST_MAX_BODY_BYTES)
     app = create_service_app(title="echo", settings=settings, routers=[echo_router])
-    with serve_in_thread(app) as url:
+    with serve_in_thread(app, settings) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 def fake_upstream_url() -> Iterator[str]:
-    with serve_in_thread(fake_upstream) as url:
+    # Served as an upstream is: the shipped connection settings.
+    with serve_in_thread(fake_upstream, RakeSettings(api_key=TEST_API_KEY)) as url:
         yield url
 
 
@@ -112,7 +115,7 @@ def edge() -> EdgeFactory:
             upstream_timeout=timeout,
             upstream_connect_timeout=timeout,
         )
-        with serve_in_thread(create_nlp_client_app(settings)) as url:
+        with serve_in_thread(create_nlp_client_app(settings), settings) as url:
             yield url
 
     return start

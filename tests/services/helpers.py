@@ -15,7 +15,8 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from common import API_KEY_HEADER
+from common import API_KEY_HEADER, ServiceSettings
+from common.factory import server_options
 
 TEST_API_KEY = "test-key-0123456789"
 # What `GET /routes` lists first on every service (common.health), before its own routes.
@@ -28,9 +29,14 @@ STARTUP_TIMEOUT_SECONDS = 10.0
 
 
 @contextmanager
-def serve_in_thread(app: ASGIApp) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) and yield its base URL; stop it on exit."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+def serve_in_thread(app: ASGIApp, settings: ServiceSettings) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port) and yield its base URL; stop it on exit.
+
+    uvicorn runs as ``run_service`` runs it for `settings` (its protocol and timeouts).
+    """
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", **server_options(settings)
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test-server", daemon=True)
     thread.start()

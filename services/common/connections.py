@@ -1,0 +1,119 @@
+"""A deadline for request headers, which uvicorn does not have.
+
+uvicorn's only idle timer is keep-alive: armed once a response is sent, cancelled by the first
+byte of the next request. A connection that opens and sends nothing, or sends half its headers
+and stalls (slowloris on headers), is held forever. ``HeaderDeadlineProtocol`` closes it.
+
+The hooks are uvicorn's httptools protocol and its parser callbacks: see
+CHECKED_UVICORN_VERSION.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import ClassVar
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from common.errors import HEADERS_TIMEOUT
+
+# The uvicorn whose httptools protocol this subclass was read against (its hooks and state).
+# tests/robustness/test_connections.py fails on any other version until someone re-checks.
+CHECKED_UVICORN_VERSION = "0.54.0"
+
+# The answer to a request whose headers stalled: the one error shape, bytes as JSONResponse
+# would write them, and the connection closed after it.
+_TIMEOUT_BODY = json.dumps({"message": HEADERS_TIMEOUT}, separators=(",", ":")).encode()
+_TIMEOUT_HEAD = (
+    b"content-type: application/json\r\n"
+    b"content-length: " + str(len(_TIMEOUT_BODY)).encode() + b"\r\n"
+    b"connection: close\r\n\r\n"
+)
+
+
+class HeaderDeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, closing a connection whose request headers are not complete
+    ``header_timeout`` seconds after it opened or after the request's first byte.
+
+    A stalled request gets ``408 {"message": HEADERS_TIMEOUT}`` before the close; a connection
+    that sent nothing is closed silently (an unasked-for 408 could be read by a client as the
+    answer to the request it is about to send). If an earlier pipelined request is still being
+    answered, that answer is finished first and the connection closes after it.
+    ``header_deadline_protocol(seconds)`` makes the class uvicorn builds (``http=``).
+    """
+
+    header_timeout: ClassVar[float] = 10.0
+    _header_deadline: asyncio.TimerHandle | None = None
+    _request_started = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # Bytes that start no request (blank lines) still cancel uvicorn's keep-alive timer; the
+        # connection would then have no deadline at all, so it gets this one.
+        if self._between_requests() and self.timeout_keep_alive_task is None:
+            self._arm_header_deadline()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._request_started = True
+        self._arm_header_deadline()
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_deadline()
+        self._request_started = False
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_deadline()
+        super().connection_lost(exc)
+
+    def _between_requests(self) -> bool:
+        # No request in progress: none yet, or the last one answered and none queued behind it.
+        # (A queued pipelined request is `self.cycle`, so it counts as in progress.)
+        return not self.transport.is_closing() and (
+            self.cycle is None or self.cycle.response_complete
+        )
+
+    def _arm_header_deadline(self) -> None:
+        # Armed once per request: a deadline already running (from the connection opening) is
+        # not pushed back by the request's first byte.
+        if self._header_deadline is None:
+            self._header_deadline = self.loop.call_later(
+                self.header_timeout, self._on_header_deadline
+            )
+
+    def _cancel_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _on_header_deadline(self) -> None:
+        self._header_deadline = None
+        if self.transport.is_closing():
+            return
+        if not self._between_requests():
+            # An earlier request is still being answered: finish it, then close (as uvicorn's
+            # own graceful shutdown does).
+            self.cycle.keep_alive = False
+            return
+        if self._request_started:
+            head = [STATUS_LINE[408]]
+            for name, value in self.server_state.default_headers:
+                head.append(name + b": " + value + b"\r\n")
+            self.transport.write(b"".join([*head, _TIMEOUT_HEAD, _TIMEOUT_BODY]))
+        self.transport.close()
+
+
+def header_deadline_protocol(seconds: float) -> type[HeaderDeadlineProtocol]:
+    """``HeaderDeadlineProtocol`` with ``header_timeout = seconds``: uvicorn builds the protocol
+    itself with a fixed signature, so the timeout travels on the class."""
+
+    class Configured(HeaderDeadlineProtocol):
+        header_timeout = seconds
+
+    return Configured
