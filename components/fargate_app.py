@@ -48,6 +48,12 @@ RUNTIME_PLATFORMS: Final = {
     "linux/amd64": ("LINUX", "X86_64"),
     "linux/arm64": ("LINUX", "ARM64"),
 }
+# Seconds the ALB keeps an idle connection (to clients and to the tasks); AWS's default, set here
+# so it is visible. It must stay below the services' keep-alive (KEEP_ALIVE_TIMEOUT, 75 s by
+# default, services/common/settings.py): the ALB must close an idle connection to a task first,
+# or it sends a request on one the task is closing and answers 502.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout
+ALB_IDLE_TIMEOUT_SECONDS: Final = 60
 ANYWHERE_IPV4: Final = "0.0.0.0/0"
 ANYWHERE_IPV6: Final = "::/0"
 
@@ -188,6 +194,7 @@ class FargateApp(pulumi.ComponentResource):
             security_groups=[self.alb_security_group.id],
             # Requests with malformed headers are dropped, not forwarded (request smuggling).
             drop_invalid_header_fields=True,
+            idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
             opts=child,
         )
         self.target_group = aws.lb.TargetGroup(

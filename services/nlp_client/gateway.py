@@ -79,6 +79,8 @@ async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
         cookie_jar=aiohttp.DummyCookieJar(),
         skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
         auto_decompress=False,
+        # Idle connections leave the pool before the upstreams close them (common.settings).
+        connector=aiohttp.TCPConnector(keepalive_timeout=settings.upstream_keep_alive_timeout),
     ) as session:
         app.state.gateway = Gateway(
             session=session,

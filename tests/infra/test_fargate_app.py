@@ -9,7 +9,13 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.fargate_app import ContainerSpec, FargateApp, FargateAppArgs
+from common.settings import KEEP_ALIVE_SECONDS
+from components.fargate_app import (
+    ALB_IDLE_TIMEOUT_SECONDS,
+    ContainerSpec,
+    FargateApp,
+    FargateAppArgs,
+)
 from components.shared_repo import RepoRef
 from tests.infra.app_helpers import (
     HTTP_RULES,
@@ -275,7 +281,13 @@ def test_fargate_app_alb_is_public_in_the_public_subnets(app_run: StackRun) -> N
         "subnets": ["subnet-public-a", "subnet-public-b"],
         "securityGroups": ["app-sg-alb-id"],
         "dropInvalidHeaderFields": True,
+        "idleTimeout": 60,
     }
+
+
+def test_fargate_app_alb_closes_idle_connections_before_the_services_do(app_run: StackRun) -> None:
+    idle_timeout = inputs(app_run, "aws:lb/loadBalancer:LoadBalancer", "app-alb")["idleTimeout"]
+    assert idle_timeout == ALB_IDLE_TIMEOUT_SECONDS < KEEP_ALIVE_SECONDS
 
 
 def test_fargate_app_target_group_checks_health_on_the_ingress_port(app_run: StackRun) -> None:

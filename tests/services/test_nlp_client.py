@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
+from fastapi import FastAPI
 
-from common import errors
+from common import NlpClientSettings, errors
+from nlp_client.gateway import gateway_lifespan
 from tests.services.conftest import EdgeFactory
 from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, call
 from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
@@ -141,3 +144,15 @@ def test_edge_routes_lists_all_routes_in_order(edge: EdgeFactory, rake_url: str)
             {"method": "POST", "path": "/sentences", "name": "sentences"},
         ],
     )
+
+
+def test_edge_pool_keeps_idle_upstream_connections_for_the_settings_keep_alive() -> None:
+    app = FastAPI()
+    app.state.settings = NlpClientSettings(api_key=TEST_API_KEY)
+
+    async def pool_keep_alive() -> object:
+        async with gateway_lifespan(app):
+            # aiohttp has no public reader; this is what it checks before reusing a connection.
+            return app.state.gateway.session.connector._keepalive_timeout
+
+    assert asyncio.run(pool_keep_alive()) == NlpClientSettings.upstream_keep_alive_timeout == 30.0

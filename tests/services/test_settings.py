@@ -136,3 +136,48 @@ def test_nlp_client_settings_default_endpoints_are_the_task_local_ports() -> Non
         "http://localhost:8081/",
         "http://localhost:8082/",
     )
+
+
+def test_settings_connection_timeouts_default_to_10_s_headers_and_75_s_keep_alive() -> None:
+    settings = RakeSettings(api_key="k")
+    assert (settings.header_timeout, settings.keep_alive_timeout) == (10.0, 75)
+
+
+def test_settings_connection_timeout_envs_set_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_KEY", "k")
+    monkeypatch.setenv("HEADER_TIMEOUT", "2.5")
+    monkeypatch.setenv("KEEP_ALIVE_TIMEOUT", "90")
+    settings = ProseSettings()
+    assert (settings.header_timeout, settings.keep_alive_timeout) == (2.5, 90)
+
+
+@pytest.mark.parametrize(
+    ("keep_alive", "keep_alive_error"),
+    [
+        pytest.param("0", "Input should be greater than or equal to 1", id="zero"),
+        pytest.param(
+            "1.5",
+            "Input should be a valid integer, unable to parse string as an integer",
+            id="fraction",
+        ),
+    ],
+)
+def test_settings_bad_connection_timeouts_error_names_the_env_vars(
+    monkeypatch: pytest.MonkeyPatch, keep_alive: str, keep_alive_error: str
+) -> None:
+    monkeypatch.setenv("API_KEY", "k")
+    monkeypatch.setenv("HEADER_TIMEOUT", "0")
+    monkeypatch.setenv("KEEP_ALIVE_TIMEOUT", keep_alive)
+    assert _error(NlpClientSettings) == (
+        "invalid configuration:\nHEADER_TIMEOUT: Input should be greater than 0\n"
+        f"KEEP_ALIVE_TIMEOUT: {keep_alive_error}"
+    )
+
+
+def test_settings_upstreams_keep_alive_outlasts_the_edges_pool() -> None:
+    # The edge must drop an idle upstream connection before the upstream closes it (or a request
+    # sent on it as it closes fails: a 502). The ALB's side is checked in tests/infra.
+    for upstream in (RakeSettings, ProseSettings):
+        assert (
+            NlpClientSettings.upstream_keep_alive_timeout < upstream(api_key="k").keep_alive_timeout
+        )
