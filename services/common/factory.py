@@ -76,6 +76,7 @@ class ServerOptions(TypedDict):
     """The uvicorn options that shape how a service answers and keeps its connections."""
 
     http: type[asyncio.Protocol]
+    ws: str
     timeout_keep_alive: int
     access_log: bool
     server_header: bool
@@ -85,6 +86,9 @@ def server_options(settings: ServiceSettings) -> ServerOptions:
     """uvicorn's options from `settings`: what ``run_service`` runs and the tests' servers use."""
     return ServerOptions(
         http=header_deadline_protocol(settings.header_timeout),
+        # No route is a WebSocket, and HeaderDeadlineProtocol does not follow a connection through
+        # an upgrade: upgrades stay off even if a websockets package gets installed.
+        ws="none",
         timeout_keep_alive=settings.keep_alive_timeout,
         access_log=False,  # uvicorn's line has the query string; ours (common.logs) does not
         server_header=False,

@@ -100,13 +100,17 @@ def test_header_deadline_protocol_was_checked_against_the_locked_uvicorn() -> No
     assert [name for name in hooks if name not in vars(HttpToolsProtocol)] == []
 
 
-def test_server_options_serve_the_header_deadline_protocol_with_the_settings_timeouts() -> None:
+def test_server_options_run_the_header_deadline_protocol_and_no_websockets() -> None:
     settings = RakeSettings(api_key="k", header_timeout=2.5, keep_alive_timeout=90)
     config = uvicorn.Config(fake_upstream, **server_options(settings))
     config.load()
     protocol = config.http_protocol_class
     assert issubclass(protocol, HeaderDeadlineProtocol)
-    assert (protocol.header_timeout, config.timeout_keep_alive) == (2.5, 90)
+    assert (protocol.header_timeout, config.timeout_keep_alive, config.ws_protocol_class) == (
+        2.5,
+        90,
+        None,
+    )
 
 
 # The first request's deadline counts from the connection opening: these tests time from there.
