@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from common import API_KEY_HEADER
 from tests.services.helpers import TEST_API_KEY
@@ -22,7 +22,7 @@ HEADER_TIMEOUT_SECONDS = 1.0
 class Served:
     """An app and the base URL it is served at."""
 
-    app: FastAPI
+    app: ASGIApp
     url: str
 
 
