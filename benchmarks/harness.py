@@ -69,6 +69,14 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time a live process has used so far, user + system, from /proc (Linux only)."""
+    # Fields 14 and 15 of /proc/<pid>/stat, in clock ticks; the command name (field 2) may hold
+    # spaces, so count after its closing parenthesis (field 3 is the first after it).
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _git_commit() -> str:
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
