@@ -14,8 +14,9 @@ turns, round by round (`ROUNDS` runs of `SECONDS` each), and each target keeps, 
 its least disturbed round: the lowest p50 at concurrency 1 (where the bar is on latency), the
 highest req/s at 16 and 64 (where it is on throughput); all of that concurrency's figures come
 from that one round. Same rule as ``harness.best_seconds``: disturbance only ever slows a run.
-Context: each server process's CPU time per answered request (utime + stime from /proc, over
-all rounds), far steadier than latency here.
+Context: each server process's CPU time per answered request (utime + stime from /proc), the
+median of the rounds: far steadier than latency here, though not immune (a disturbed round's
+cache misses and stolen cycles inflate it; the median ignores one or two such rounds).
 Run: ``.venv/bin/python -m benchmarks.bench_edge`` (about 2.5 minutes).
 """
 
@@ -25,6 +26,7 @@ import asyncio
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -164,13 +166,12 @@ def _figures(concurrency: int, runs: Mapping[str, list[Run]]) -> list[Figure]:
             Figure(name=f"c={concurrency} {label} p99", value=run.p99_ms, unit="ms"),
         ]
     for label, target_runs in runs.items():
-        answered = sum(run.requests for run in target_runs)
         for process in target_runs[0].cpu:
-            used = sum(run.cpu[process] for run in target_runs)
+            per_request = [run.cpu[process] / run.requests * 1e6 for run in target_runs]
             figures.append(
                 Figure(
                     name=f"c={concurrency} {label}: {process} CPU",
-                    value=used / answered * 1e6,
+                    value=statistics.median(per_request),
                     unit="us/req",
                 )
             )
@@ -248,7 +249,7 @@ def main() -> bool:
         "per target and concurrency the round with the lowest p50 (c=1) or highest req/s",
         f"load generator: {generator}",
         "floor: benchmarks/bare_forwarder.py, a bare ASGI + aiohttp relay (context, no bar)",
-        "CPU: server process utime+stime per answered request, over all rounds",
+        "CPU: server process utime+stime per answered request, median of the rounds",
     ]
     return report(NAME, figures, notes=notes)
 

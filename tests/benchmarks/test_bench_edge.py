@@ -32,9 +32,13 @@ def test_pick_concurrency_1_takes_lowest_p50_else_highest_rate() -> None:
     assert _pick([fast_latency, fast_rate], 16) is fast_rate
 
 
-def test_figures_concurrency_1_hop_from_best_rounds_cpu_over_all_rounds() -> None:
+def test_figures_concurrency_1_hop_from_best_rounds_cpu_median_of_rounds() -> None:
     runs = {
-        "direct": [_run(per_second=1000.0, p50_ms=1.0), _run(per_second=900.0, p50_ms=0.5)],
+        "direct": [
+            _run(per_second=1000.0, p50_ms=1.0, cpu=0.25),
+            _run(per_second=900.0, p50_ms=0.5, cpu=1.0),
+            _run(per_second=950.0, p50_ms=0.75, cpu=0.5),
+        ],
         "edge": [_run(per_second=800.0, p50_ms=0.75, cpu=0.5)],
         "floor": [_run(per_second=850.0, p50_ms=0.625)],
     }
@@ -43,7 +47,7 @@ def test_figures_concurrency_1_hop_from_best_rounds_cpu_over_all_rounds() -> Non
 
     assert figures["c=1 direct p50"].value == 0.5
     assert figures["c=1 direct req/s"].value == 900.0  # from the lowest-p50 round
-    assert figures["c=1 direct: server CPU"].value == 250.0  # 0.5 s over 2000 answers
+    assert figures["c=1 direct: server CPU"].value == 500.0  # median of 250, 1000, 500
     assert figures["c=1 edge: server CPU"].value == 500.0
     assert figures["c=1 edge hop adds p50"] == Figure(
         name="c=1 edge hop adds p50", value=0.25, unit="ms", maximum=0.6
