@@ -28,12 +28,13 @@ _MICROSECONDS = {
     "h": Decimal(3_600_000_000),
 }
 _TIME = r"([0-9.]+)(us|ms|s|m|h)"
-_PERCENTILE = re.compile(rf"^\s+(\d+)%\s+{_TIME}$", re.MULTILINE)
+# wrk pads a one-letter unit to two characters ("1.16s "): lines may end in spaces.
+_PERCENTILE = re.compile(rf"^\s+(\d+)%\s+{_TIME} *$", re.MULTILINE)
 _REQUESTS = re.compile(rf"^\s+(\d+) requests in {_TIME},", re.MULTILINE)
-_PER_SECOND = re.compile(r"^Requests/sec:\s+([0-9.]+)$", re.MULTILINE)
-_STATUS_ERRORS = re.compile(r"^\s+Non-2xx or 3xx responses: (\d+)$", re.MULTILINE)
+_PER_SECOND = re.compile(r"^Requests/sec:\s+([0-9.]+) *$", re.MULTILINE)
+_STATUS_ERRORS = re.compile(r"^\s+Non-2xx or 3xx responses: (\d+) *$", re.MULTILINE)
 _SOCKET_ERRORS = re.compile(
-    r"^\s+Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)$", re.MULTILINE
+    r"^\s+Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+) *$", re.MULTILINE
 )
 _SOCKET_ERROR_KINDS = ("connect", "read", "write", "timeout")
 # Bytes a Lua string literal may hold as they are: printable ASCII but the quote and backslash.

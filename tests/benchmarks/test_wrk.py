@@ -1,8 +1,8 @@
 """benchmarks.wrk: wrk's printed report read back exactly, and the Lua script it is given.
 
 The fixtures are real wrk 4.1.0 output captured on this project's dev VM: rake-app at
-concurrency 1 and 16, rake-app refusing a wrong key (401s), and a server closing every
-connection after its answer (read errors).
+concurrency 1 and 16, a target at 64 on a busy machine (a p99 in seconds), rake-app refusing a
+wrong key (401s), and a server closing every connection after its answer (read errors).
 """
 
 from __future__ import annotations
@@ -45,9 +45,16 @@ def test_parse_output_milliseconds_sample_reads_exact_figures() -> None:
     assert (result.p50_ms, result.p99_ms) == (5.78, 11.49)
 
 
+def test_parse_output_seconds_padded_with_a_space_read_exactly() -> None:
+    result = parse_output(_sample("wrk-c64-seconds.txt"))  # "99%    1.16s "
+
+    assert (result.requests, result.seconds, result.per_second) == (4234, 3.01, 1408.76)
+    assert (result.p50_ms, result.p99_ms) == (41.32, 1160.0)
+
+
 @pytest.mark.parametrize(
     ("printed", "milliseconds"),
-    [("733.00us", 0.733), ("11.49ms", 11.49), ("1.50s", 1500.0), ("2.00m", 120000.0)],
+    [("733.00us", 0.733), ("11.49ms", 11.49), ("1.50s ", 1500.0), ("2.00m ", 120000.0)],
 )
 def test_parse_output_each_time_unit_converts_exactly(printed: str, milliseconds: float) -> None:
     text = _sample("wrk-c1.txt").replace("99%  733.00us", f"99%  {printed}")
