@@ -13,20 +13,28 @@ from common.settings import ServiceSettings
 API_KEY_HEADER = "X-API-Key"
 
 
+def check_api_key(supplied: bytes | None, expected: bytes) -> None:
+    """Reject a request without the header (400) or with another key (401)."""
+    if supplied is None:
+        raise ApiError(400, MISSING_KEY)
+    # Constant-time, so response timing does not reveal how much of a guess was right.
+    if not hmac.compare_digest(supplied, expected):
+        raise ApiError(401, INVALID_KEY)
+
+
 async def require_api_key(request: Request) -> None:
-    """Reject a request without the header (400) or with another key (401).
+    """`check_api_key` as a FastAPI dependency.
 
     ``async`` although it never awaits: FastAPI runs a plain ``def`` dependency in its thread
     pool, a thread hop on every request for a few microseconds of work.
     """
-    supplied = request.headers.get(API_KEY_HEADER)
-    if supplied is None:
-        raise ApiError(400, MISSING_KEY)
     settings: ServiceSettings = request.app.state.settings
-    expected = settings.api_key.get_secret_value()
-    # Constant-time, so response timing does not reveal how much of a guess was right.
-    if not hmac.compare_digest(supplied.encode(), expected.encode()):
-        raise ApiError(401, INVALID_KEY)
+    supplied = request.headers.get(API_KEY_HEADER)
+    check_api_key(
+        # Starlette decoded the header's bytes as latin-1: this gives them back unchanged.
+        None if supplied is None else supplied.encode("latin-1"),
+        settings.api_key.get_secret_value().encode(),
+    )
 
 
 ApiKey = Annotated[None, Depends(require_api_key)]

@@ -7,7 +7,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel
 
 from common.errors import (
     BODY_NOT_OBJECT,
@@ -26,13 +26,6 @@ class TextIn(BaseModel):
 
     text: str
 
-    @field_validator("text")
-    @classmethod
-    def _replace_lone_surrogates(cls, text: str) -> str:
-        # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 response can carry.
-        # Replace each with U+FFFD, as Go's encoding/json (the original services) does.
-        return _LONE_SURROGATE.sub("\ufffd", text)
-
 
 def _is_json(content_type: str) -> bool:
     media_type = content_type.partition(";")[0].strip().lower()
@@ -41,23 +34,30 @@ def _is_json(content_type: str) -> bool:
     )
 
 
-async def read_text_in(request: Request) -> TextIn:
-    """Parse the body as ``TextIn``: 415, 400 or 422 with a message saying what to fix."""
-    content_type = request.headers.get("content-type")
+def parse_text(content_type: str | None, body: bytes) -> str:
+    """The ``text`` of a ``TextIn`` body: 415, 400 or 422 with a message saying what to fix."""
     # No Content-Type at all is read as JSON (as FastAPI does); a different type is refused.
     if content_type is not None and not _is_json(content_type):
         raise ApiError(415, UNSUPPORTED_MEDIA_TYPE)
     try:
-        body: Any = json.loads(await request.body())
+        parsed: Any = json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, deep nesting
         raise ApiError(400, INVALID_JSON) from exc
-    if not isinstance(body, dict):
+    if not isinstance(parsed, dict):
         raise ApiError(422, BODY_NOT_OBJECT)
-    if "text" not in body:
+    if "text" not in parsed:
         raise ApiError(422, MISSING_TEXT)
-    if not isinstance(body["text"], str):
+    text = parsed["text"]
+    if not isinstance(text, str):
         raise ApiError(422, TEXT_NOT_STRING)
-    return TextIn(text=body["text"])
+    # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 response can carry.
+    # Replace each with U+FFFD, as Go's encoding/json (the original services) does.
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+async def read_text_in(request: Request) -> TextIn:
+    """`parse_text` as a FastAPI dependency."""
+    return TextIn(text=parse_text(request.headers.get("content-type"), await request.body()))
 
 
 TextBody = Annotated[TextIn, Depends(read_text_in)]

@@ -37,7 +37,7 @@ async def upstream_health(app_name: str, gateway: GatewayDep) -> Response:
 def _forward(path: str, upstream: str) -> Callable[[TextBody, GatewayDep], Awaitable[Response]]:
     async def forward(body: TextBody, gateway: GatewayDep) -> Response:
         # Validated here first: a bad body gets its 4xx without a hop.
-        return await gateway.call(upstream, "POST", path, {"text": body.text})
+        return await gateway.call(upstream, "POST", path, body.text)
 
     forward.__doc__ = f"``POST {path}`` on {upstream}-app, relayed."
     return forward

@@ -11,7 +11,6 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 from fastapi import FastAPI, Response
@@ -33,14 +32,19 @@ class Gateway:
     endpoints: Mapping[str, str]  # name -> base URL without a trailing slash
     api_key: str
 
-    async def call(self, upstream: str, method: str, path: str, json_body: Any = None) -> Response:
-        """``method path`` on ``upstream``, relayed as a JSON response with its status."""
+    async def fetch(
+        self, upstream: str, method: str, path: str, text: str | None = None
+    ) -> tuple[int, bytes]:
+        """``method path`` on ``upstream``, with ``{"text": text}`` as its body if given: the
+        upstream's status and JSON body, or an `ApiError` 502/504."""
+        headers = {API_KEY_HEADER: self.api_key}
+        body = None
+        if text is not None:
+            headers["Content-Type"] = "application/json"
+            body = json.dumps({"text": text}).encode()
         try:
             async with self.session.request(
-                method,
-                self.endpoints[upstream] + path,
-                json=json_body,
-                headers={API_KEY_HEADER: self.api_key},
+                method, self.endpoints[upstream] + path, data=body, headers=headers
             ) as upstream_response:
                 status = upstream_response.status
                 raw = await upstream_response.read()
@@ -54,6 +58,13 @@ class Gateway:
             json.loads(raw)
         except ValueError as exc:
             raise self._failure(upstream, exc, 502, UPSTREAM_BAD_RESPONSE) from exc
+        return status, raw
+
+    async def call(
+        self, upstream: str, method: str, path: str, text: str | None = None
+    ) -> Response:
+        """`fetch` as a FastAPI response."""
+        status, raw = await self.fetch(upstream, method, path, text)
         return Response(raw, status_code=status, media_type="application/json")
 
     @staticmethod

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from common import API_KEY_HEADER, errors
+from common import API_KEY_HEADER, ApiError, errors
+from common.auth import check_api_key
 from tests.services.conftest import TEST_MAX_BODY_BYTES
 from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, call
 
@@ -205,3 +206,15 @@ def test_openapi_document_is_served_behind_the_key(echo_url: str) -> None:
     reply = call("GET", f"{echo_url}/openapi.json")
     assert reply.status == 200
     assert sorted(reply.body["paths"]) == ["/boom", "/echo", "/health", "/routes"]
+
+
+def test_check_api_key_compares_the_header_bytes_as_sent() -> None:
+    # A non-ASCII key matches its own UTF-8 bytes (Starlette's latin-1 decoding is undone).
+    key = "clé-секрет".encode()
+    check_api_key(key, key)
+    with pytest.raises(ApiError) as missing:
+        check_api_key(None, key)
+    assert missing.value.status_code == 400
+    with pytest.raises(ApiError) as wrong:
+        check_api_key(key[:-1], key)
+    assert wrong.value.status_code == 401

@@ -106,10 +106,10 @@ def test_edge_fast_path_leaves_other_routes_to_fastapi(fast_url: str) -> None:
 def test_edge_fast_path_unexpected_error_is_a_fixed_500_as_in_fastapi(
     fast_url: str, fastapi_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken_call(*_: object, **__: object) -> None:
+    async def broken_fetch(*_: object, **__: object) -> None:
         raise RuntimeError(f"internal detail {TEST_API_KEY}")
 
-    monkeypatch.setattr(Gateway, "call", broken_call)
+    monkeypatch.setattr(Gateway, "fetch", broken_fetch)
     expected = (500, "application/json", {"message": errors.INTERNAL_ERROR})
     for url in (fast_url, fastapi_url):
         assert _answer(call("POST", url + "/keywords", json_body=TEXT)) == expected
