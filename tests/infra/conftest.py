@@ -21,6 +21,7 @@ touching this file; add an entry when a test needs a computed attribute.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import runpy
@@ -476,6 +477,7 @@ def run_program(
         vendor_outputs=VENDOR_OUTPUTS if vendor_outputs is None else vendor_outputs,
     )
     mocks = RecordingMocks(run, ctx)
+    _ensure_event_loop()
 
     # Fresh runtime state: no root stack, no config or outputs left by an earlier run.
     pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
@@ -500,6 +502,17 @@ def run_program(
         if _sync_await(output.is_secret()):
             run.secret_exports.add(name)
     return run
+
+
+def _ensure_event_loop() -> None:
+    # Pulumi's mock runtime runs on the thread's current loop, and `asyncio.run` elsewhere in the
+    # session (the load test, for one) leaves the thread without one.
+    try:
+        closed = asyncio.get_event_loop_policy().get_event_loop().is_closed()
+    except RuntimeError:
+        closed = True
+    if closed:
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def resolve(output: pulumi.Output[Any]) -> Any:
