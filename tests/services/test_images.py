@@ -112,11 +112,13 @@ def test_dockerfile_is_two_stage_on_an_exact_slim_python_tag(service: Service) -
 
 
 @pytest.mark.parametrize("service", BY_SERVICE)
-def test_dockerfile_runs_only_a_hash_checked_install_and_a_user(service: Service) -> None:
+def test_dockerfile_runs_only_a_hash_checked_install_a_user_and_bytecode(service: Service) -> None:
+    # pip compiles the venv's bytecode itself; the service's own code is compiled explicitly.
     assert [arguments for name, arguments in _instructions(service) if name == "RUN"] == [
         "python -m venv /opt/venv && "
         "/opt/venv/bin/pip install --require-hashes --no-cache-dir -r /tmp/requirements.txt",
         "useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app",
+        f"python -m compileall -q common {service.module}",
     ]
 
 
