@@ -32,9 +32,8 @@ def rake_served() -> Iterator[Served]:
         body_timeout=BODY_TIMEOUT_SECONDS,
         header_timeout=HEADER_TIMEOUT_SECONDS,
     )
-    app = create_rake_app(settings)
-    with serve_in_thread(app, settings) as url:
-        yield Served(app=app, url=url)
+    with serve_in_thread(create_rake_app(settings), settings) as url:
+        yield Served(url=url)
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +43,8 @@ def prose_served(prose_pipeline: Prose) -> Iterator[Served]:
         body_timeout=BODY_TIMEOUT_SECONDS,
         header_timeout=HEADER_TIMEOUT_SECONDS,
     )
-    app = create_prose_app(settings, prose=prose_pipeline)
-    with serve_in_thread(app, settings) as url:
-        yield Served(app=app, url=url)
+    with serve_in_thread(create_prose_app(settings, prose=prose_pipeline), settings) as url:
+        yield Served(url=url)
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +56,5 @@ def edge_served(rake_served: Served, prose_served: Served) -> Iterator[Served]:
         body_timeout=BODY_TIMEOUT_SECONDS,
         header_timeout=HEADER_TIMEOUT_SECONDS,
     )
-    app = create_edge_app(settings)
-    with serve_in_thread(app, settings) as url:
-        yield Served(app=app, url=url)
+    with serve_in_thread(create_edge_app(settings), settings) as url:
+        yield Served(url=url)

@@ -7,8 +7,6 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp
-
 from common import API_KEY_HEADER
 from tests.services.helpers import TEST_API_KEY
 
@@ -20,9 +18,8 @@ HEADER_TIMEOUT_SECONDS = 1.0
 
 @dataclass(frozen=True, kw_only=True)
 class Served:
-    """An app and the base URL it is served at."""
+    """The base URL a service is served at, in a thread of the test process."""
 
-    app: ASGIApp
     url: str
 
 
