@@ -6,6 +6,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common.asgi import header
 from common.errors import BODY_TIMEOUT, BODY_TOO_LARGE, ApiError, error_response
 
 
@@ -26,7 +27,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
+        declared = header(scope, b"content-length") or b""
         if declared.isdigit() and int(declared) > self.max_bytes:
             await error_response(413, BODY_TOO_LARGE)(scope, receive, send)
             return
