@@ -18,6 +18,7 @@ import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from common import API_KEY_HEADER
+from common.asgi import read_body, send_json
 
 # Request headers passed on to the upstream, as the client sent them.
 _RELAYED = frozenset({b"content-type", API_KEY_HEADER.lower().encode()})
@@ -35,33 +36,17 @@ class Forwarder:
             await self._lifespan(receive, send)
             return
         assert self.session is not None, "the lifespan starts the session"
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
         headers = {
             name.decode("latin-1"): value.decode("latin-1")
             for name, value in scope["headers"]
             if name in _RELAYED
         }
+        body = await read_body(receive)
         async with self.session.request(
             scope["method"], self.upstream + scope["path"], data=body, headers=headers
         ) as answer:
             payload = await answer.read()
-        content_type = answer.headers.get("Content-Type", "application/json").encode("latin-1")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": answer.status,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await send_json(send, answer.status, payload)  # the upstreams answer JSON only
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
