@@ -130,11 +130,7 @@ def test_forwarder_relays_body_and_key_then_status_and_body_back() -> None:
         finally:
             await runner.cleanup()
 
-    loop = asyncio.new_event_loop()
-    try:
-        messages = loop.run_until_complete(scenario())
-    finally:
-        loop.close()
+    messages = asyncio.run(scenario())
 
     expected_body = {
         "method": "POST",

@@ -155,11 +155,5 @@ def test_edge_pool_keeps_idle_upstream_connections_for_the_settings_keep_alive()
             # aiohttp has no public reader; this is what it checks before reusing a connection.
             return app.state.gateway.session.connector._keepalive_timeout
 
-    # A loop of its own, never the thread's current one: asyncio.run would unset that, and the
-    # Pulumi mocks of tests/infra run on it.
-    loop = asyncio.new_event_loop()
-    try:
-        keep_alive = loop.run_until_complete(pool_keep_alive())
-    finally:
-        loop.close()
+    keep_alive = asyncio.run(pool_keep_alive())
     assert keep_alive == NlpClientSettings.upstream_keep_alive_timeout == 30.0
