@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from common import API_KEY_HEADER
 from common.asgi import read_body, send_json
+from nlp_client.gateway import relay_session
 
 # Request headers passed on to the upstream, as the client sent them.
 _RELAYED = frozenset({b"content-type", API_KEY_HEADER.lower().encode()})
@@ -52,12 +53,7 @@ class Forwarder:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                # The edge's session options that save per-call work (nlp_client.gateway).
-                self.session = aiohttp.ClientSession(
-                    cookie_jar=aiohttp.DummyCookieJar(),
-                    skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
-                    auto_decompress=False,
-                )
+                self.session = relay_session()  # the edge's own session options
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.session is not None:

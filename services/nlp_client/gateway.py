@@ -77,6 +77,22 @@ class Gateway:
         return ApiError(status, message)
 
 
+def relay_session(
+    *,
+    timeout: aiohttp.ClientTimeout = aiohttp.client.DEFAULT_TIMEOUT,
+    connector: aiohttp.BaseConnector | None = None,
+) -> aiohttp.ClientSession:
+    """A ClientSession for relaying: no cookies, decompression or client identity, each of them
+    per-call work a relay does not need (the benchmarks' bare forwarder uses it too)."""
+    return aiohttp.ClientSession(
+        timeout=timeout,
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+        auto_decompress=False,
+    )
+
+
 @asynccontextmanager
 async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """One ClientSession (a connection pool) for the app's lifetime: ``app.state.gateway``."""
@@ -84,12 +100,8 @@ async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     timeout = aiohttp.ClientTimeout(
         total=settings.upstream_timeout, connect=settings.upstream_connect_timeout
     )
-    async with aiohttp.ClientSession(
+    async with relay_session(
         timeout=timeout,
-        # A relay needs no cookies, compression or client identity; each is per-call work.
-        cookie_jar=aiohttp.DummyCookieJar(),
-        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
-        auto_decompress=False,
         # Idle connections leave the pool before the upstreams close them (common.settings).
         connector=aiohttp.TCPConnector(keepalive_timeout=settings.upstream_keep_alive_timeout),
     ) as session:
