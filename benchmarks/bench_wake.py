@@ -38,9 +38,8 @@ SECONDS = 3
 
 @dataclass(frozen=True, kw_only=True)
 class Run:
-    """One round at one gap: requests answered, median latency, the server's CPU per request."""
+    """One round at one gap: median latency, and the server's CPU per request."""
 
-    requests: int
     p50_ms: float
     cpu_us: float
 
@@ -67,13 +66,20 @@ def _exchange(connection: socket.socket, request: bytes) -> None:
     connection.sendall(request)
     answer = b""
     while b"\r\n\r\n" not in answer:
-        answer += connection.recv(65536)
+        answer += _received(connection)
     head, _, body = answer.partition(b"\r\n\r\n")
     length = re.search(rb"(?im)^content-length: *(\d+)", head)
     if not head.startswith(b"HTTP/1.1 200 ") or length is None:
         raise RuntimeError(f"unexpected answer from rake-app: {head!r}")
     while len(body) < int(length[1]):
-        body += connection.recv(65536)
+        body += _received(connection)
+
+
+def _received(connection: socket.socket) -> bytes:
+    data = connection.recv(65536)
+    if not data:
+        raise RuntimeError("rake-app closed the connection mid-answer")
+    return data
 
 
 def _measure(connection: socket.socket, request: bytes, pid: int, gap_ms: float) -> Run:
@@ -86,7 +92,6 @@ def _measure(connection: socket.socket, request: bytes, pid: int, gap_ms: float)
         _exchange(connection, request)
         latencies.append(time.perf_counter() - started)
     return Run(
-        requests=len(latencies),
         p50_ms=statistics.median(latencies) * 1000,
         cpu_us=(cpu_seconds(pid) - cpu_before) / len(latencies) * 1e6,
     )
