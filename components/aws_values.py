@@ -61,4 +61,6 @@ LOG_RETENTION_DAYS: Final = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 )  # fmt: skip
-NAT_GATEWAY_STRATEGIES: Final = ("None", "Single", "OnePerAz")
+# awsx NatGatewayStrategy values that give the private subnets a route out. Its third, `None`,
+# is refused: tasks in private subnets would never reach ECR, so they would never start.
+NAT_GATEWAY_STRATEGIES: Final = ("Single", "OnePerAz")

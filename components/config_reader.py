@@ -127,12 +127,15 @@ class Reader:
             return None
         items: list[str] = []
         for index, item in enumerate(value):
-            if not isinstance(item, str) or not pattern.fullmatch(item):
+            # `pulumi config set --path 'ids[0]' 222222222222` stores digits as a number; its
+            # decimal text is what was typed, unless that had leading zeros (the pattern says).
+            text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
+            if not isinstance(text, str) or not pattern.fullmatch(text):
                 self.problems.bad(f"{self.child(name)}[{index}]", expected, item)
-            elif item in items:
+            elif text in items:
                 self.problems.bad(f"{self.child(name)}[{index}]", "no duplicates", item)
             else:
-                items.append(item)
+                items.append(text)
         return tuple(items)
 
 

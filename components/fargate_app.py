@@ -575,8 +575,7 @@ def _validate(args: FargateAppArgs) -> None:
         bad("desired_count", f"1 to max_count ({args.max_count})", args.desired_count)
     if args.memory not in FARGATE_MEMORY_BY_CPU.get(args.cpu, ()):
         bad("memory", f"a Fargate memory size for cpu {args.cpu}", args.memory)
-    if args.nat_gateways not in NAT_GATEWAY_STRATEGIES or args.nat_gateways == "None":
-        # Without NAT the private subnets have no route to ECR and tasks never start.
+    if args.nat_gateways not in NAT_GATEWAY_STRATEGIES:
         bad(
             "nat_gateways",
             "'Single' or 'OnePerAz' (tasks reach ECR through NAT)",

@@ -4,8 +4,7 @@
 it (plain values in, `Settings` out) so every rule is unit-tested without Pulumi. Config keys keep
 Pulumi's camelCase in the stack files and in error messages; everything past this module is
 snake_case. All problems are collected and raised together as one `ValueError`, one per line, in
-one format: `ecr-cross-account:repositories.rake-app.pullAccounts[1]: expected a 12-digit AWS
-account ID, got '12345'.`
+one format: `ecr-cross-account:keepReleaseImages: expected an integer from 1 to 1000, got 0.`
 """
 
 from __future__ import annotations
@@ -269,7 +268,7 @@ def _developers(top: Reader, problems: Problems) -> DevelopersSettings | None:
     reader = top.obj("developers")
     if reader is None:
         if "developers" not in top.values:
-            problems.missing("developers", 'developers --path "group" Development')
+            problems.missing("developers", "--path developers.group Development")
         return None
     reader.check_keys(("group", "users"))
     group = reader.string("group", pattern=IAM_GROUP_NAME, expected="an IAM group name")
@@ -319,7 +318,7 @@ def _repositories(
                 pull_accounts=repo.strings(
                     "pullAccounts",
                     pattern=ACCOUNT_ID,
-                    expected="a 12-digit AWS account ID",
+                    expected="a 12-digit AWS account ID (in quotes, or set with `--type string`)",
                 )
                 or (),
                 pull_org_id=repo.string(
@@ -470,7 +469,7 @@ def _app(top: Reader, region: str | None, repositories: set[str]) -> AppSettings
     nat = reader.string(
         "natGateways",
         pattern=re.compile("|".join(NAT_GATEWAY_STRATEGIES)),
-        expected=keys_text(NAT_GATEWAY_STRATEGIES),
+        expected=f"{keys_text(NAT_GATEWAY_STRATEGIES)} (tasks reach ECR through NAT)",
     )
     retention = reader.integer(
         "logRetentionDays", AppSettings.log_retention_days, minimum=1, maximum=3653

@@ -177,7 +177,24 @@ def test_settings_rejects_bad_pull_account_naming_its_index() -> None:
     }
     assert errors_of("vendor", repositories=repositories) == (
         "ecr-cross-account:repositories.rake-app.pullAccounts[1]: "
-        "expected a 12-digit AWS account ID, got '12345'."
+        "expected a 12-digit AWS account ID (in quotes, or set with `--type string`), got '12345'."
+    )
+
+
+def test_settings_pull_account_stored_as_a_number_reads_as_its_digits() -> None:
+    # What `pulumi config set --path 'repositories.rake-app.pullAccounts[0]' 222222222222` stores.
+    repositories = {"rake-app": {"source": "services/rake_app", "pullAccounts": [222222222222]}}
+    [repository] = parse("vendor", repositories=repositories).repositories
+    assert repository.pull_accounts == ("222222222222",)
+
+
+def test_settings_pull_account_number_that_lost_its_leading_zero_is_refused() -> None:
+    # 012345678901 typed without `--type string` reaches the program as 12345678901.
+    repositories = {"rake-app": {"source": "services/rake_app", "pullAccounts": [12345678901]}}
+    assert errors_of("vendor", repositories=repositories) == (
+        "ecr-cross-account:repositories.rake-app.pullAccounts[0]: "
+        "expected a 12-digit AWS account ID (in quotes, or set with `--type string`), "
+        "got 12345678901."
     )
 
 
@@ -222,7 +239,7 @@ def test_settings_missing_required_keys_say_how_to_set_them() -> None:
     assert errors_of("vendor", accountId=None, developers=None, repositories=None) == (
         "`accountId` is not set; set it with `pulumi config set accountId "
         "<12-digit account ID>`.\n"
-        '`developers` is not set; set it with `pulumi config set developers --path "group" '
+        "`developers` is not set; set it with `pulumi config set --path developers.group "
         "Development`.\n"
         '`repositories` is not set; set it with `pulumi config set --path "repositories.'
         '<name>.source" services/<name>`.'
@@ -349,9 +366,15 @@ def test_settings_rejects_invalid_fargate_size_with_the_doc_url() -> None:
     [
         pytest.param(
             {"natGateways": "Two"},
-            "ecr-cross-account:app.natGateways: expected one of `None`, `OnePerAz`, "
-            "`Single`, got 'Two'.",
+            "ecr-cross-account:app.natGateways: expected one of `OnePerAz`, `Single` "
+            "(tasks reach ECR through NAT), got 'Two'.",
             id="nat-gateways",
+        ),
+        pytest.param(
+            {"natGateways": "None"},
+            "ecr-cross-account:app.natGateways: expected one of `OnePerAz`, `Single` "
+            "(tasks reach ECR through NAT), got 'None'.",
+            id="nat-gateways-none",
         ),
         pytest.param(
             {"logRetentionDays": 31},
