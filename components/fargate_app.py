@@ -309,6 +309,12 @@ class FargateApp(pulumi.ComponentResource):
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             enable_execute_command=False,
+            # A new API key changes only the secret's value, not the task definition (it names the
+            # secret's ARN): without a new deployment, running tasks would keep the old key while
+            # tasks started later get the new one (401s behind the same ALB). This also makes the
+            # service wait for the key's first version.
+            force_new_deployment=True,
+            triggers={"api_key_version": self.secret_version.version_id},
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # ECS refuses a target group that no listener uses yet.

@@ -225,6 +225,16 @@ def _access_key(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str,
     return {"secret": f"secret-key-of-{args.inputs['user']}"}
 
 
+def fake_secret_version_id(secret_string: Any) -> str:
+    """The version ID the mocks give a secret's value: a new value makes a new version, as in
+    Secrets Manager (`secret_string`: the recorded input)."""
+    return f"version-{fake_digest(repr(secret_string))[:12]}"
+
+
+def _secret_version(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
+    return {"versionId": fake_secret_version_id(args.inputs["secretString"])}
+
+
 def _vpc(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
     return {
         "vpcId": "vpc-0123456789abcdef0",
@@ -271,6 +281,7 @@ FAKE_OUTPUTS: dict[str, Faker] = {
     "pulumi:pulumi:StackReference": _stack_reference,
     "aws:cloudwatch/logGroup:LogGroup": _named("logs", "log-group:{name}"),
     "aws:secretsmanager/secret:Secret": _named("secretsmanager", "secret:{name}-AbCdEf"),
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
     "aws:ecs/cluster:Cluster": _named("ecs", "cluster/{name}"),
     "aws:ecs/service:Service": _named("ecs", "service/{name}"),
     "aws:lb/loadBalancer:LoadBalancer": _named(

@@ -33,6 +33,7 @@ from tests.infra.conftest import (
     PROJECT,
     StackRun,
     all_of,
+    fake_secret_version_id,
     is_secret_input,
     named,
     only,
@@ -391,7 +392,35 @@ def test_fargate_app_service_runs_private_tasks_with_rollback_behind_the_alb(
         "propagateTags": "SERVICE",
         "enableEcsManagedTags": True,
         "enableExecuteCommand": False,
+        "forceNewDeployment": True,
+        "triggers": {"api_key_version": secret_version_id(app_run)},
     }
+
+
+def secret_version_id(run: StackRun) -> str:
+    """The version the mocks gave the API key's secret."""
+    version = only(run.resources, "aws:secretsmanager/secretVersion:SecretVersion")
+    return fake_secret_version_id(version.inputs["secretString"])
+
+
+def test_fargate_app_new_api_key_redeploys_the_service(app_run: StackRun) -> None:
+    # Running tasks read the key at start: a new key must replace them, not only the secret.
+    rotated = run_app(api_key=pulumi.Output.secret("rotated-api-key"))
+
+    triggers = [
+        inputs(run, "aws:ecs/service:Service", "app-service")["triggers"]
+        for run in (app_run, rotated)
+    ]
+    assert triggers[0] != triggers[1]
+    assert triggers[1] == {"api_key_version": secret_version_id(rotated)}
+
+
+def test_fargate_app_service_waits_for_the_api_keys_first_version(app_run: StackRun) -> None:
+    service = named(app_run.resources, "aws:ecs/service:Service", "app-service")
+    version = named(
+        app_run.resources, "aws:secretsmanager/secretVersion:SecretVersion", "app-secret-version"
+    )
+    assert version.urn in service.dependencies
 
 
 def test_fargate_app_service_waits_for_listeners_and_leaves_the_count_to_autoscaling() -> None:
