@@ -27,7 +27,7 @@ class RegistryLogin:
 
 @dataclass(frozen=True, kw_only=True)
 class Providers:
-    """The stack's providers and the registry login the Docker provider and images share."""
+    """The stack's providers, and the registry login its images push with."""
 
     aws: aws.Provider
     docker: docker.Provider
@@ -75,15 +75,9 @@ def registry_login(settings: Settings, provider: aws.Provider) -> RegistryLogin:
 
 
 def stack_providers(settings: Settings) -> Providers:
-    """The AWS provider, the ECR login, and a Docker provider authenticated to that registry."""
+    """The AWS provider, the ECR login, and the Docker provider (the local engine)."""
     aws_ = aws_provider(settings)
-    login = registry_login(settings, aws_)
-    docker_ = docker.Provider(
-        "docker",
-        registry_auth=[
-            docker.ProviderRegistryAuthArgs(
-                address=login.server, username=login.username, password=login.password
-            )
-        ],
-    )
-    return Providers(aws=aws_, docker=docker_, registry=login)
+    # The login goes on each image (`Image.registry`), not on the Docker provider: a fresh ECR
+    # token every run would change the provider's config, an update in every preview.
+    docker_ = docker.Provider("docker")
+    return Providers(aws=aws_, docker=docker_, registry=registry_login(settings, aws_))
