@@ -7,6 +7,7 @@ AWS spelling (`Sid`, `Action`, ...) appears only in these JSON leaves.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -124,12 +125,22 @@ def repository_pull_policy(
 def merged_policy_document(statement_groups: Iterable[Iterable[PolicyStatement]]) -> PolicyDocument:
     """One policy from several grants' statements, each distinct statement once, in order.
 
-    Every grant carries the same `EcrLogin` statement; IAM rejects duplicate `Sid`s, so it (and
-    any other repeat) is kept only the first time it appears.
+    IAM rejects duplicate `Sid`s. Every grant carries the same `EcrLogin` statement: it (and any
+    other repeat) is kept only the first time it appears. Two different statements with one `Sid`
+    (this stack's `rake-app` and the vendor's `rake-app`, both `PullRakeApp`) keep both, the later
+    one numbered (`PullRakeApp2`).
     """
     statements: list[PolicyStatement] = []
     for group in statement_groups:
-        statements.extend(s for s in group if s not in statements)
+        for statement in group:
+            if statement in statements:
+                continue
+            sids = {kept.get("Sid") for kept in statements}
+            sid = statement.get("Sid")
+            if sid in sids:
+                sid = next(f"{sid}{n}" for n in itertools.count(2) if f"{sid}{n}" not in sids)
+                statement = {**statement, "Sid": sid}
+            statements.append(statement)
     return policy_document(statements)
 
 

@@ -110,6 +110,18 @@ def test_merged_policy_document_keeps_each_statement_once_in_order() -> None:
     }
 
 
+def test_merged_policy_document_numbers_a_sid_shared_by_different_statements() -> None:
+    # This stack's repository and the vendor's may share a name, so their grants share a Sid.
+    own = allow(["ecr:BatchGetImage"], ["arn:own/rake-app"], sid="PullRakeApp")
+    vendors = allow(["ecr:BatchGetImage"], ["arn:vendor/rake-app"], sid="PullRakeApp")
+    third = allow(["ecr:BatchGetImage"], ["arn:third/rake-app"], sid="PullRakeApp")
+    assert merged_policy_document([[own], [vendors, own], [third]])["Statement"] == [
+        own,
+        {**vendors, "Sid": "PullRakeApp2"},
+        {**third, "Sid": "PullRakeApp3"},
+    ]
+
+
 def test_statement_id_camel_cases_words_without_separators() -> None:
     assert statement_id("Pull", "vendor/rake-app_v2.x") == "PullVendorRakeAppV2X"
 
