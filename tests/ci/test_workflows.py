@@ -5,6 +5,7 @@ the cross-file checks neither makes (local actions exist, reusable-workflow call
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -119,14 +120,61 @@ def _workflow(name: str) -> dict[str, Any]:
     return load_workflow(ROOT / ".github" / "workflows" / name)
 
 
-def test_preview_runs_vendor_then_customer_one_at_a_time_with_each_role() -> None:
+# GitHub reads variable names case-insensitively (`vars.vendor_aws_role_arn` is the same variable)
+# and a name may be assembled (`format('{0}_AWS_ROLE_ARN', ...)`): any word holding ROLE_ARN counts.
+ROLE_VARIABLE = re.compile(r"\w*ROLE_ARN\w*", re.IGNORECASE)
+DEPLOY_ROLE_VARIABLES = {"VENDOR_AWS_ROLE_ARN", "CUSTOMER_AWS_ROLE_ARN"}
+PREVIEW_ROLE_VARIABLES = {"VENDOR_AWS_PREVIEW_ROLE_ARN", "CUSTOMER_AWS_PREVIEW_ROLE_ARN"}
+
+
+def role_variables(node: object) -> set[str]:
+    """Every role variable name a workflow mentions anywhere (keys and values), upper-cased."""
+    if isinstance(node, dict):
+        return set().union(*(role_variables(k) | role_variables(v) for k, v in node.items()))
+    if isinstance(node, list):
+        return set().union(*map(role_variables, node))
+    return {name.upper() for name in ROLE_VARIABLE.findall(str(node))}
+
+
+def test_role_variables_finds_any_spelling_in_keys_and_values() -> None:
+    workflow = parse_workflow(
+        "on: push\njobs:\n  a:\n    with: {role: '${{ vars.vendor_aws_role_arn }}'}\n"
+        "    env:\n      CUSTOMER_AWS_PREVIEW_ROLE_ARN: x\n"
+        "      y: \"${{ vars[format('{0}_AWS_ROLE_ARN', 'A')] }}\"\n"
+    )
+
+    assert role_variables(workflow) == {
+        "VENDOR_AWS_ROLE_ARN",
+        "CUSTOMER_AWS_PREVIEW_ROLE_ARN",
+        "_AWS_ROLE_ARN",
+    }
+
+
+ROLE_VARIABLES_BY_WORKFLOW = {
+    # A pull request runs its own code: previews get the read-only preview roles only.
+    "preview.yml": PREVIEW_ROLE_VARIABLES,
+    # Deploy and acceptance create IAM users and roles: the deploy roles only.
+    "deploy.yml": DEPLOY_ROLE_VARIABLES,
+    "acceptance.yml": DEPLOY_ROLE_VARIABLES,
+    # The reusable workflow takes its role from its caller; the tests need none.
+    "pulumi-stack.yml": set(),
+    "test.yml": set(),
+}
+
+
+@pytest.mark.parametrize("name", ROLE_VARIABLES_BY_WORKFLOW)
+def test_workflow_names_only_the_role_variables_of_its_kind(name: str) -> None:
+    assert role_variables(_workflow(name)) == ROLE_VARIABLES_BY_WORKFLOW[name]
+
+
+def test_preview_runs_vendor_then_customer_one_at_a_time_with_each_preview_role() -> None:
     job = _workflow("preview.yml")["jobs"]["preview"]
 
     assert job["strategy"]["max-parallel"] == 1
     assert job["strategy"]["matrix"]["stack"] == ["vendor", "customer"]
     assert job["strategy"]["matrix"]["include"] == [
-        {"stack": "vendor", "role-variable": "VENDOR_AWS_ROLE_ARN"},
-        {"stack": "customer", "role-variable": "CUSTOMER_AWS_ROLE_ARN"},
+        {"stack": "vendor", "role-variable": "VENDOR_AWS_PREVIEW_ROLE_ARN"},
+        {"stack": "customer", "role-variable": "CUSTOMER_AWS_PREVIEW_ROLE_ARN"},
     ]
     assert job["with"] == {
         "stack": "${{ matrix.stack }}",
@@ -136,8 +184,10 @@ def test_preview_runs_vendor_then_customer_one_at_a_time_with_each_role() -> Non
 
 
 def test_deploy_runs_customer_after_vendor_each_in_its_environment() -> None:
-    jobs = _workflow("deploy.yml")["jobs"]
+    workflow = _workflow("deploy.yml")
+    jobs = workflow["jobs"]
 
+    assert workflow["on"] == {"push": {"branches": ["main"]}}
     assert list(jobs) == ["vendor", "customer"]
     assert "needs" not in jobs["vendor"]
     assert jobs["customer"]["needs"] == "vendor"
@@ -181,6 +231,25 @@ def test_acceptance_workflow_gives_each_account_its_id_and_profile() -> None:
         assert f"--profile {side}" in next(
             s["run"] for s in steps if s.get("name", "").endswith(f'profile "{side}"')
         )
+
+
+def test_acceptance_signs_in_with_the_deploy_roles_from_main_outside_any_environment() -> None:
+    # No environment: the OIDC subject is the branch, `repo:OWNER/REPO:ref:refs/heads/main` for a
+    # scheduled run or one dispatched from main, which the deploy roles trust (README).
+    workflow = _workflow("acceptance.yml")
+    job = workflow["jobs"]["acceptance"]
+    roles = {
+        s["id"]: s["with"]["role-to-assume"]
+        for s in job["steps"]
+        if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
+    }
+
+    assert list(workflow["on"]) == ["workflow_dispatch", "schedule"]
+    assert "environment" not in job
+    assert roles == {
+        "vendor": "${{ vars.VENDOR_AWS_ROLE_ARN }}",
+        "customer": "${{ vars.CUSTOMER_AWS_ROLE_ARN }}",
+    }
 
 
 BROKEN_WORKFLOW = """\
