@@ -4,6 +4,14 @@ Nothing here needs AWS or the Pulumi CLI (the HTTP helpers call only the URL the
 `tests/acceptance/test_harness.py` checks every rule in the normal suite, on loopback.
 `test_two_accounts.py` drives Pulumi's Automation API with them.
 
+A run collides with neither the real stacks (README, "Deploy to two AWS accounts") nor another
+run in the same accounts: its stacks are `acc-<token>-vendor` and `acc-<token>-customer`, and
+every physical name the config sets (the ECR repositories, the developers group and its users)
+ends in `-acc-<token>`. Pulumi auto-names everything else the program creates (a random suffix
+per stack), except the task definition's family, `app`, fixed by components/fargate_app.py: a
+run's revision joins the real customer stack's family, which takes any number of revisions
+(`test_configs_under_mocks.py` checks all of this).
+
 The test is configured by environment variables (README, "Prove it on your accounts"):
 
     VENDOR_ACCOUNT_ID, CUSTOMER_ACCOUNT_ID     the two 12-digit account IDs
@@ -132,23 +140,75 @@ def account_access(environ: Mapping[str, str], side: str) -> AccountAccess:
     )
 
 
+MAX_TOKEN_LENGTH: Final = 20
+TOKEN_PATTERN = re.compile(rf"[a-z0-9]{{1,{MAX_TOKEN_LENGTH}}}")
+
+
+def run_label(token: str) -> str:
+    """`acc-<token>`, in every stack name and physical name of one run (find leftovers by it).
+
+    `token` is lowercase letters and digits: valid in stack names and in every physical name
+    the config sets (ECR repositories are lowercase only).
+    """
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise ValueError(
+            f"token: expected 1-{MAX_TOKEN_LENGTH} lowercase letters or digits, got {token!r}."
+        )
+    return f"acc-{token}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class StackNames:
-    """A fresh pair of stack names, unique per run so runs never share state or resources."""
+    """A fresh pair of stack names, unique per run so runs never share state."""
 
     vendor: str
     customer: str
 
 
 def unique_stack_names(token: str) -> StackNames:
-    """`acc-<token>-vendor` and `acc-<token>-customer`; `token` is lowercase letters and digits.
+    """`acc-<token>-vendor` and `acc-<token>-customer`.
 
     >>> unique_stack_names("0x1f").vendor
     'acc-0x1f-vendor'
     """
-    if not re.fullmatch(r"[a-z0-9]{1,20}", token):
-        raise ValueError(f"token: expected 1-20 lowercase letters or digits, got {token!r}.")
-    return StackNames(vendor=f"acc-{token}-vendor", customer=f"acc-{token}-customer")
+    label = run_label(token)
+    return StackNames(vendor=f"{label}-vendor", customer=f"{label}-customer")
+
+
+def per_run_name(name: str, token: str) -> str:
+    """What the run calls the resource the example calls `name`.
+
+    >>> per_run_name("rake-app", "0x1f")
+    'rake-app-acc-0x1f'
+    """
+    return f"{name}-{run_label(token)}"
+
+
+def per_run_names(example: Mapping[str, Any], token: str) -> dict[str, Any]:
+    """A copy of a stack's config in which every physical name it sets is `per_run_name`'s:
+    the repositories, the containers' references to them (`repository`, `vendorRepository`) and
+    the developers group and users. The vendor's output names derive from its repository names
+    (`repository_output`), so the customer's renamed `vendorRepository` reads the renamed
+    vendor's outputs. Container names are the task's own and stay. Lengths are left to the
+    program's config checks (the longest token fits the example stacks: test_configs_under_mocks).
+    """
+    result = copy.deepcopy(dict(example))
+    repositories = result.get(_key("repositories"))
+    if isinstance(repositories, dict):
+        result[_key("repositories")] = {
+            per_run_name(name, token): repository for name, repository in repositories.items()
+        }
+    developers = result.get(_key("developers"))
+    if isinstance(developers, dict):
+        if "group" in developers:
+            developers["group"] = per_run_name(developers["group"], token)
+        if "users" in developers:
+            developers["users"] = [per_run_name(user, token) for user in developers["users"]]
+    for container in result.get(_key("app"), {}).get("containers", []):
+        for key in ("repository", "vendorRepository"):
+            if key in container:
+                container[key] = per_run_name(container[key], token)
+    return result
 
 
 def qualified_stack_name(stack: str) -> str:
@@ -156,8 +216,8 @@ def qualified_stack_name(stack: str) -> str:
     return f"{DIY_ORGANIZATION}/{PROJECT}/{stack}"
 
 
-def _common(config: Mapping[str, Any], access: AccountAccess) -> dict[str, Any]:
-    result = copy.deepcopy(dict(config))
+def _common(example: Mapping[str, Any], access: AccountAccess, token: str) -> dict[str, Any]:
+    result = per_run_names(example, token)
     result[_key("accountId")] = access.account_id
     # Whatever the example says, `destroy` must be able to delete repositories holding images.
     result[_key("forceDelete")] = True
@@ -167,11 +227,12 @@ def _common(config: Mapping[str, Any], access: AccountAccess) -> dict[str, Any]:
 
 
 def vendor_config(
-    example: Mapping[str, Any], *, vendor: AccountAccess, customer_account_id: str
+    example: Mapping[str, Any], *, token: str, vendor: AccountAccess, customer_account_id: str
 ) -> dict[str, Any]:
-    """The example vendor config, pointed at the real vendor account and sharing with the real
-    customer: every repository that names consumer accounts names exactly the customer."""
-    result = _common(example, vendor)
+    """The example vendor config with the run's names, pointed at the real vendor account and
+    sharing with the real customer: every repository that names consumer accounts names exactly
+    the customer."""
+    result = _common(example, vendor, token)
     for repository in result.get(_key("repositories"), {}).values():
         if "pullAccounts" in repository:
             repository["pullAccounts"] = [customer_account_id]
@@ -184,13 +245,16 @@ def vendor_stack_source(vendor_stack: str) -> dict[str, Any]:
 
 
 def vendor_image_source(
-    example: Mapping[str, Any], *, vendor_account_id: str, vendor_region: str
+    example: Mapping[str, Any], *, token: str, vendor_account_id: str, vendor_region: str
 ) -> dict[str, Any]:
     """Customer config of the cross-company variant: a pinned `vendorImage` and its repository's
-    ARN in the vendor account, for the repository the example's app names as `vendorRepository`.
-    The digest is a placeholder, so this source is for `preview` only (nothing is pulled)."""
+    ARN in the vendor account, for the run's name of the repository the example's app names as
+    `vendorRepository`. The digest is a placeholder, so this source is for `preview` only
+    (nothing is pulled)."""
     app = example.get(_key("app"), {})
-    repository = next(c["vendorRepository"] for c in app["containers"] if "vendorRepository" in c)
+    repository = per_run_name(
+        next(c["vendorRepository"] for c in app["containers"] if "vendorRepository" in c), token
+    )
     registry = f"{vendor_account_id}.dkr.ecr.{vendor_region}.amazonaws.com"
     return {
         _key("vendorImage"): f"{registry}/{repository}@sha256:{PLACEHOLDER_DIGEST}",
@@ -205,11 +269,16 @@ VENDOR_SOURCE_KEYS: Final = ("vendorStack", "vendorImage", "vendorRepositoryArn"
 
 
 def customer_config(
-    example: Mapping[str, Any], *, customer: AccountAccess, vendor_source: Mapping[str, Any]
+    example: Mapping[str, Any],
+    *,
+    token: str,
+    customer: AccountAccess,
+    vendor_source: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The example customer config in the real customer account, with the example's vendor
-    source replaced by `vendor_source` (`vendor_stack_source` or `vendor_image_source`)."""
-    result = _common(example, customer)
+    """The example customer config with the run's names, in the real customer account, and the
+    example's vendor source replaced by `vendor_source` (`vendor_stack_source` or
+    `vendor_image_source`)."""
+    result = _common(example, customer, token)
     for name in VENDOR_SOURCE_KEYS:
         result.pop(_key(name), None)
     result |= vendor_source

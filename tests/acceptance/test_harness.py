@@ -19,6 +19,9 @@ from tests.acceptance.harness import (
     expected_creates,
     http_json,
     missing_requirements,
+    per_run_name,
+    per_run_names,
+    run_label,
     skip_reason,
     stack_settings_document,
     unique_stack_names,
@@ -41,6 +44,7 @@ VENDOR = AccountAccess(side="vendor", account_id=VENDOR_ID, profile="vendor")
 CUSTOMER = AccountAccess(
     side="customer", account_id=CUSTOMER_ID, role_arn=f"arn:aws:iam::{CUSTOMER_ID}:role/deployer"
 )
+TOKEN = "a1b2c3"
 
 
 def test_missing_requirements_with_cli_and_complete_environment_is_empty() -> None:
@@ -110,7 +114,7 @@ def test_account_access_process_env_blanks_static_keys_only_with_a_profile() -> 
 
 
 def test_unique_stack_names_pairs_vendor_and_customer() -> None:
-    names = unique_stack_names("a1b2c3")
+    names = unique_stack_names(TOKEN)
 
     assert (names.vendor, names.customer) == ("acc-a1b2c3-vendor", "acc-a1b2c3-customer")
 
@@ -122,16 +126,69 @@ def test_unique_stack_names_rejects_a_token_pulumi_cannot_name() -> None:
     assert str(error.value) == "token: expected 1-20 lowercase letters or digits, got 'Bad/Token'."
 
 
+def test_per_run_name_ends_in_the_run_label() -> None:
+    assert run_label(TOKEN) == "acc-a1b2c3"
+    assert per_run_name("rake-app", TOKEN) == "rake-app-acc-a1b2c3"
+
+
+def test_per_run_name_rejects_a_token_an_ecr_repository_cannot_carry() -> None:
+    with pytest.raises(ValueError) as error:
+        per_run_name("rake-app", "A1")
+
+    assert str(error.value) == "token: expected 1-20 lowercase letters or digits, got 'A1'."
+
+
+def test_per_run_names_renames_repositories_their_references_and_developers() -> None:
+    example = read_stack_config("customer")
+
+    config = per_run_names(example, TOKEN)
+
+    assert config["ecr-cross-account:repositories"] == {
+        "nlp-client-acc-a1b2c3": {"source": "services/nlp_client"},
+        "prose-app-acc-a1b2c3": {"source": "services/prose_app"},
+    }
+    assert config["ecr-cross-account:developers"] == {
+        "group": "Development-acc-a1b2c3",
+        "users": ["Developer-01-acc-a1b2c3"],
+    }
+    containers = config["ecr-cross-account:app"]["containers"]
+    assert [(c["name"], c.get("repository"), c.get("vendorRepository")) for c in containers] == [
+        ("nlp-client", "nlp-client-acc-a1b2c3", None),
+        ("rake-app", None, "rake-app-acc-a1b2c3"),
+        ("prose-app", "prose-app-acc-a1b2c3", None),
+    ]
+    assert containers[0]["dependsOn"] == ["rake-app", "prose-app"]  # container names stay
+    untouched = example.keys() - {
+        "ecr-cross-account:repositories",
+        "ecr-cross-account:developers",
+        "ecr-cross-account:app",
+    }
+    assert {k: config[k] for k in untouched} == {k: example[k] for k in untouched}
+    assert example["ecr-cross-account:developers"]["group"] == "Development"  # not modified
+
+
+def test_per_run_names_adds_no_key_the_config_lacks() -> None:
+    config = {"ecr-cross-account:developers": {"group": "Development"}}
+
+    assert per_run_names(config, TOKEN) == {
+        "ecr-cross-account:developers": {"group": "Development-acc-a1b2c3"}
+    }
+
+
 def test_vendor_config_targets_real_accounts_and_keeps_the_rest() -> None:
     example = read_stack_config("vendor")
 
-    config = vendor_config(example, vendor=VENDOR, customer_account_id=CUSTOMER_ID)
+    config = vendor_config(example, token=TOKEN, vendor=VENDOR, customer_account_id=CUSTOMER_ID)
 
     assert config == example | {
         "ecr-cross-account:accountId": VENDOR_ID,
         "ecr-cross-account:forceDelete": True,
+        "ecr-cross-account:developers": {
+            "group": "Development-acc-a1b2c3",
+            "users": ["Developer-01-acc-a1b2c3"],
+        },
         "ecr-cross-account:repositories": {
-            "rake-app": {"source": "services/rake_app", "pullAccounts": [CUSTOMER_ID]}
+            "rake-app-acc-a1b2c3": {"source": "services/rake_app", "pullAccounts": [CUSTOMER_ID]}
         },
     }
     assert example["ecr-cross-account:accountId"] == "111122223333"  # the example is untouched
@@ -141,30 +198,35 @@ def test_customer_config_reads_the_fresh_vendor_stack_and_assumes_the_role() -> 
     example = read_stack_config("customer")
 
     config = customer_config(
-        example, customer=CUSTOMER, vendor_source=vendor_stack_source("acc-x1-vendor")
+        example,
+        token=TOKEN,
+        customer=CUSTOMER,
+        vendor_source=vendor_stack_source("acc-a1b2c3-vendor"),
     )
 
-    assert config == example | {
+    assert config == per_run_names(example, TOKEN) | {
         "ecr-cross-account:accountId": CUSTOMER_ID,
         "ecr-cross-account:forceDelete": True,
         "ecr-cross-account:assumeRole": {"roleArn": CUSTOMER.role_arn},
-        "ecr-cross-account:vendorStack": "organization/ecr-cross-account/acc-x1-vendor",
+        "ecr-cross-account:vendorStack": "organization/ecr-cross-account/acc-a1b2c3-vendor",
     }
 
 
 def test_customer_config_with_image_source_replaces_the_vendor_stack() -> None:
     example = read_stack_config("customer")
-    source = vendor_image_source(example, vendor_account_id=VENDOR_ID, vendor_region="us-east-2")
+    source = vendor_image_source(
+        example, token=TOKEN, vendor_account_id=VENDOR_ID, vendor_region="us-east-2"
+    )
 
-    config = customer_config(example, customer=CUSTOMER, vendor_source=source)
+    config = customer_config(example, token=TOKEN, customer=CUSTOMER, vendor_source=source)
 
     assert "ecr-cross-account:vendorStack" not in config
     assert source == {
         "ecr-cross-account:vendorImage": (
-            f"{VENDOR_ID}.dkr.ecr.us-east-2.amazonaws.com/rake-app@sha256:{'0' * 64}"
+            f"{VENDOR_ID}.dkr.ecr.us-east-2.amazonaws.com/rake-app-acc-a1b2c3@sha256:{'0' * 64}"
         ),
         "ecr-cross-account:vendorRepositoryArn": (
-            f"arn:aws:ecr:us-east-2:{VENDOR_ID}:repository/rake-app"
+            f"arn:aws:ecr:us-east-2:{VENDOR_ID}:repository/rake-app-acc-a1b2c3"
         ),
     }
     assert {k: config[k] for k in source} == source

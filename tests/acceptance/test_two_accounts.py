@@ -6,9 +6,11 @@ given (see `harness.py` for the variables; the skip reason names what is missing
     VENDOR_ACCOUNT_ID=... VENDOR_AWS_PROFILE=... CUSTOMER_ACCOUNT_ID=... CUSTOMER_AWS_PROFILE=... \\
         .venv/bin/pytest -m acceptance tests/acceptance -p no:cacheprovider -s
 
-Each run uses a fresh, uniquely named pair of stacks on a temporary file:// backend (or the
-self-managed PULUMI_BACKEND_URL given), and `finally` destroys whatever it created, customer
-first, so a failed run leaves nothing billable behind.
+Each run uses a fresh, uniquely named pair of stacks (`acc-<token>-vendor`, `-customer`) on a
+temporary file:// backend (or the self-managed PULUMI_BACKEND_URL given), whose repositories and
+developers group and users are named `<example's name>-acc-<token>`, so it runs beside the real
+stacks in the same accounts; `finally` destroys whatever it created, customer first, so a failed
+run leaves nothing billable behind.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from tests.acceptance.harness import (
     expected_creates,
     http_json,
     missing_requirements,
+    run_label,
     skip_reason,
     stack_settings_document,
     unique_stack_names,
@@ -92,7 +95,7 @@ def step(name: str) -> Iterator[None]:
 
 
 def new_token() -> str:
-    """Ten random lowercase hex digits: two runs never share a stack name."""
+    """Ten random lowercase hex digits: two runs never share a stack or physical name."""
     return secrets.token_hex(5)
 
 
@@ -148,15 +151,26 @@ def configure(stack: auto.Stack, config: dict[str, Any], *, api_key: str | None 
 
 
 def example_configs(
-    vendor: AccountAccess, customer: AccountAccess, *, vendor_source: dict[str, Any]
+    vendor: AccountAccess,
+    customer: AccountAccess,
+    *,
+    token: str,
+    vendor_source: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The committed stack files' config, retargeted at the real accounts (vendor, customer)."""
+    """The committed stack files' config with the run's names, retargeted at the real accounts
+    (vendor, customer)."""
     return (
         vendor_config(
-            read_stack_config("vendor"), vendor=vendor, customer_account_id=customer.account_id
+            read_stack_config("vendor"),
+            token=token,
+            vendor=vendor,
+            customer_account_id=customer.account_id,
         ),
         customer_config(
-            read_stack_config("customer"), customer=customer, vendor_source=vendor_source
+            read_stack_config("customer"),
+            token=token,
+            customer=customer,
+            vendor_source=vendor_source,
         ),
     )
 
@@ -200,12 +214,15 @@ def test_two_accounts_preview_with_policy_pack_plans_expected_resources(tmp_path
     # nothing needs to exist in the vendor account for its preview
     vendor, customer = accesses()
     backend = Backend(tmp_path)
-    names = unique_stack_names(new_token())
+    token = new_token()
+    names = unique_stack_names(token)
     configs = example_configs(
         vendor,
         customer,
+        token=token,
         vendor_source=vendor_image_source(
             read_stack_config("customer"),
+            token=token,
             vendor_account_id=vendor.account_id,
             vendor_region=stack_region("vendor"),
         ),
@@ -245,12 +262,18 @@ def test_two_accounts_preview_with_policy_pack_plans_expected_resources(tmp_path
 def test_two_accounts_up_serves_the_api_through_the_alb_then_destroys(tmp_path: Path) -> None:
     vendor, customer = accesses()
     backend = Backend(tmp_path)
-    names = unique_stack_names(new_token())
+    token = new_token()
+    names = unique_stack_names(token)
     api_key = secrets.token_hex(32)
-    say(f"stacks {names.vendor} and {names.customer} on {backend.url.split('://')[0]}://")
+    say(
+        f"stacks {names.vendor} and {names.customer} on {backend.url.split('://')[0]}://; "
+        f"repositories, group and users named *-{run_label(token)}"
+    )
     stacks: list[auto.Stack] = []
     try:
-        configs = example_configs(vendor, customer, vendor_source=vendor_stack_source(names.vendor))
+        configs = example_configs(
+            vendor, customer, token=token, vendor_source=vendor_stack_source(names.vendor)
+        )
         create_pair(stacks, names, configs, api_key=api_key, backend=backend)
 
         for stack in stacks:  # vendor first: the customer reads its outputs
