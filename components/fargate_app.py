@@ -10,6 +10,7 @@ and empty task role, a deployment circuit breaker with rollback, and Container I
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -263,7 +264,9 @@ class FargateApp(pulumi.ComponentResource):
 
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
-            family=name,
+            # Per stack: another stack in the account (the acceptance test's) must not add
+            # revisions to this one's family.
+            family=re.sub(r"[^A-Za-z0-9_-]", "-", f"{pulumi.get_stack()}-{name}"),
             network_mode="awsvpc",
             requires_compatibilities=["FARGATE"],
             # The platform SharedRepo builds every image for (IMAGE_PLATFORM), in ECS's words.

@@ -7,10 +7,9 @@ Nothing here needs AWS or the Pulumi CLI (the HTTP helpers call only the URL the
 A run collides with neither the real stacks (README, "Deploy to two AWS accounts") nor another
 run in the same accounts: its stacks are `acc-<token>-vendor` and `acc-<token>-customer`, and
 every physical name the config sets (the ECR repositories, the developers group and its users)
-ends in `-acc-<token>`. Pulumi auto-names everything else the program creates (a random suffix
-per stack), except the task definition's family, `app`, fixed by components/fargate_app.py: a
-run's revision joins the real customer stack's family, which takes any number of revisions
-(`test_configs_under_mocks.py` checks all of this).
+ends in `-acc-<token>`. The task definition's family is named after the stack
+(`acc-<token>-customer-app`), and Pulumi auto-names everything else the program creates (a random
+suffix per stack). `test_configs_under_mocks.py` checks all of this.
 
 The test is configured by environment variables (README, "Prove it on your accounts"):
 

@@ -189,7 +189,7 @@ def test_fargate_app_task_definition_is_fargate_awsvpc_linux_x86_with_both_roles
 ) -> None:
     task = only(app_run.resources, "aws:ecs/taskDefinition:TaskDefinition")
     assert {k: v for k, v in task.inputs.items() if k != "containerDefinitions"} == {
-        "family": "app",
+        "family": "customer-app",
         "networkMode": "awsvpc",
         "requiresCompatibilities": ["FARGATE"],
         "runtimePlatform": {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"},
