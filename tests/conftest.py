@@ -1,4 +1,4 @@
-"""Suite-wide fixtures: a hermetic environment for every test."""
+"""Suite-wide fixtures: a hermetic environment for every test, session fixtures included."""
 
 from __future__ import annotations
 
@@ -7,17 +7,51 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from pydantic import AliasChoices
 
-# Variables that change what a service or the Pulumi program does; a developer's shell must not
-# leak them into tests (or a test's into the next one).
-_HERMETIC = re.compile(r"^(API_KEY|SPACY_MODEL|PULUMI_.*|.*_PORT|.*_ENDPOINT)$")
+from common import NlpClientSettings, ProseSettings, RakeSettings
+
+
+def _service_variables() -> frozenset[str]:
+    """Every environment variable a service's settings read (their fields' aliases)."""
+    names: set[str] = set()
+    for settings in (RakeSettings, ProseSettings, NlpClientSettings):
+        for field in settings.model_fields.values():
+            alias = field.validation_alias
+            choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+            names.update(choice for choice in choices if isinstance(choice, str))
+    return frozenset(names)
+
+
+_SERVICE_VARIABLES = _service_variables()
+# What the Pulumi program and CLI read.
+_PULUMI_VARIABLE = re.compile(r"^PULUMI_.*$")
+
+
+def _remove_configuring_variables() -> None:
+    # A developer's shell must not change what a test sees (or a test's, the next one).
+    for name in [n for n in os.environ if n in _SERVICE_VARIABLES or _PULUMI_VARIABLE.match(n)]:
+        del os.environ[name]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clean_session_environ() -> Iterator[None]:
+    """Before any session fixture (the in-thread services read their settings once), and
+    restored after the run."""
+    saved = dict(os.environ)
+    _remove_configuring_variables()
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture(autouse=True)
 def clean_environ() -> Iterator[None]:
+    """Each test starts clean and leaves nothing behind for the next."""
     saved = dict(os.environ)
-    for name in [n for n in os.environ if _HERMETIC.match(n)]:
-        del os.environ[name]
+    _remove_configuring_variables()
     try:
         yield
     finally:

@@ -1,7 +1,7 @@
 """Service fixtures: each app served once per session over real HTTP on 127.0.0.1.
 
-Settings are built from explicit values only, so a developer's environment cannot change them
-(session fixtures are created before the per-test environment cleanup runs).
+The suite's `clean_session_environ` removes every service variable before these are built, so a
+developer's environment cannot change them.
 """
 
 from __future__ import annotations
@@ -21,23 +21,6 @@ from tests.services.fake_upstream import fake_upstream
 from tests.services.helpers import TEST_API_KEY, serve_in_thread
 
 TEST_MAX_BODY_BYTES = 64 * 1024
-# Service settings the suite-wide `clean_environ` does not already remove.
-_SERVICE_ENV = (
-    "APP_ENV",
-    "BIND_HOST",
-    "MAX_BODY_BYTES",
-    "BODY_TIMEOUT",
-    "HEADER_TIMEOUT",
-    "KEEP_ALIVE_TIMEOUT",
-    "UPSTREAM_TIMEOUT",
-    "UPSTREAM_CONNECT_TIMEOUT",
-)
-
-
-@pytest.fixture(autouse=True)
-def clean_service_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in _SERVICE_ENV:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")
