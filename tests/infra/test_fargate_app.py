@@ -121,13 +121,6 @@ def test_fargate_app_exec_role_may_pull_exactly_its_images_log_and_read_the_key(
     }
 
 
-def test_fargate_app_exec_role_policy_is_attached_to_the_exec_role(app_run: StackRun) -> None:
-    policies = all_of(app_run.resources, "aws:iam/rolePolicy:RolePolicy")
-    assert [(p.name, p.inputs["role"]) for p in policies] == [
-        ("app-task-exec-policy", "app-task-exec-id")
-    ]
-
-
 def test_fargate_app_with_secret_kms_key_encrypts_the_secret_and_grants_decrypt() -> None:
     run = run_app(secret_kms_key_arn=KMS_KEY_ARN)
 
@@ -175,13 +168,31 @@ def test_fargate_app_roles_trust_only_ecs_tasks_of_this_account(app_run: StackRu
     }
 
 
-def test_fargate_app_task_role_has_no_permissions(app_run: StackRun) -> None:
-    attached = [
-        r
+def test_fargate_app_iam_is_two_roles_and_the_exec_policy_so_the_task_role_has_no_permissions(
+    app_run: StackRun,
+) -> None:
+    # Every IAM resource, with every input but the documents (exact in the tests above): a policy
+    # or attachment of any type, on a role by ID or by name, or a role's own inline or managed
+    # policies, adds a row or a key here.
+    documents = ("assumeRolePolicy", "policy")
+    iam = [
+        (r.type, r.name, {k: v for k, v in r.inputs.items() if k not in documents})
         for r in app_run.resources
-        if r.type.startswith("aws:iam/") and r.inputs.get("role") == "app-task-role-id"
+        if r.type.startswith("aws:iam/")
     ]
-    assert attached == []
+    assert sorted(iam, key=lambda row: row[:2]) == [
+        (
+            "aws:iam/role:Role",
+            "app-task-exec",
+            {"description": "ECS pulls app's images, writes its logs and reads its API key"},
+        ),
+        (
+            "aws:iam/role:Role",
+            "app-task-role",
+            {"description": "app's application code (no permissions)"},
+        ),
+        ("aws:iam/rolePolicy:RolePolicy", "app-task-exec-policy", {"role": "app-task-exec-id"}),
+    ]
 
 
 def test_fargate_app_task_definition_is_fargate_awsvpc_linux_x86_with_both_roles(
