@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.iam import lifecycle_policy
 from components.provider import RegistryLogin
 from components.shared_repo import RepoRef, SharedRepo, SharedRepoArgs
 from tests.infra.conftest import LOGIN_STATEMENT, StackRun, all_of, only, resolve, run_program
@@ -15,6 +16,9 @@ from tests.infra.conftest import LOGIN_STATEMENT, StackRun, all_of, only, resolv
 VENDOR_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"
 KEY_ARN = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+PULL_STATEMENT = {"Sid": "PullRakeApp", "Effect": "Allow", "Action": PULL, "Resource": [VENDOR_ARN]}
+# What a pull grant on the vendor's rake-app returns, whole.
+PULL_GRANT = [LOGIN_STATEMENT, PULL_STATEMENT]
 
 
 def build_repo(**changes: Any) -> StackRun:
@@ -40,42 +44,39 @@ def build_repo(**changes: Any) -> StackRun:
 
 
 def test_repo_ref_grant_pull_yields_login_and_pull_on_the_exact_arn() -> None:
-    assert resolve(RepoRef.from_arn(VENDOR_ARN).grant_pull()) == [
-        LOGIN_STATEMENT,
-        {"Sid": "PullRakeApp", "Effect": "Allow", "Action": PULL, "Resource": [VENDOR_ARN]},
-    ]
+    assert resolve(RepoRef.from_arn(VENDOR_ARN).grant_pull()) == PULL_GRANT
 
 
 def test_repo_ref_grant_push_is_the_documented_push_policy() -> None:
     # https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html
-    assert resolve(RepoRef.from_arn(VENDOR_ARN).grant_push())[1] == {
-        "Sid": "PushRakeApp",
-        "Effect": "Allow",
-        "Action": [
-            "ecr:BatchCheckLayerAvailability",
-            "ecr:BatchGetImage",
-            "ecr:CompleteLayerUpload",
-            "ecr:InitiateLayerUpload",
-            "ecr:PutImage",
-            "ecr:UploadLayerPart",
-        ],
-        "Resource": [VENDOR_ARN],
-    }
+    assert resolve(RepoRef.from_arn(VENDOR_ARN).grant_push()) == [
+        LOGIN_STATEMENT,
+        {
+            "Sid": "PushRakeApp",
+            "Effect": "Allow",
+            "Action": [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:CompleteLayerUpload",
+                "ecr:InitiateLayerUpload",
+                "ecr:PutImage",
+                "ecr:UploadLayerPart",
+            ],
+            "Resource": [VENDOR_ARN],
+        },
+    ]
 
 
 def test_repo_ref_with_kms_key_grants_decrypt_on_that_key() -> None:
-    statements = resolve(RepoRef.from_arn(VENDOR_ARN, kms_key_arn=KEY_ARN).grant_pull())
-    assert statements[2] == {
-        "Sid": "KmsRakeApp",
-        "Effect": "Allow",
-        "Action": ["kms:Decrypt"],
-        "Resource": [KEY_ARN],
-    }
+    assert resolve(RepoRef.from_arn(VENDOR_ARN, kms_key_arn=KEY_ARN).grant_pull()) == [
+        *PULL_GRANT,
+        {"Sid": "KmsRakeApp", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_ARN]},
+    ]
 
 
 def test_repo_ref_from_arn_accepts_an_unresolved_output() -> None:
     ref = RepoRef.from_arn(pulumi.Output.from_input(VENDOR_ARN))
-    assert resolve(ref.grant_pull())[1]["Resource"] == [VENDOR_ARN]
+    assert resolve(ref.grant_pull()) == PULL_GRANT
 
 
 def test_repo_ref_from_arn_rejects_a_non_ecr_arn() -> None:
@@ -88,7 +89,7 @@ def test_repo_ref_from_arn_rejects_a_non_ecr_arn() -> None:
 
 def test_shared_repo_grant_pull_names_its_own_repository() -> None:
     run = build_repo()
-    assert run.exports["pull"][1]["Resource"] == [VENDOR_ARN]
+    assert run.exports["pull"] == PULL_GRANT
 
 
 def test_shared_repo_children_use_the_role_names_and_parent() -> None:
@@ -106,7 +107,8 @@ def test_shared_repo_children_use_the_role_names_and_parent() -> None:
 def test_shared_repo_keep_release_images_sets_the_lifecycle_count() -> None:
     run = build_repo(keep_release_images=3)
     lifecycle = only(run.resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy")
-    assert json.loads(lifecycle.inputs["policy"])["rules"][1]["selection"]["countNumber"] == 3
+    # The builder's exact JSON is asserted in test_iam.py; here: wired whole with the args' N.
+    assert json.loads(lifecycle.inputs["policy"]) == lifecycle_policy(keep_release_images=3)
 
 
 def test_shared_repo_image_tag_comes_from_args() -> None:
