@@ -52,6 +52,20 @@ LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:app-logs"
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:app-secret-AbCdEf"
 CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0a1b2c3d"
 KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ALB_ARN = (
+    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/app-alb/0123456789abcdef"
+)
+TARGET_GROUP_ARN = (
+    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/app-tg/0123456789abcdef"
+)
+# The execution role's statements for `containers()`, in order.
+APP_EXEC_STATEMENTS = [
+    LOGIN_STATEMENT,
+    pull_statement("PullEdge", EDGE_REPO_ARN),
+    pull_statement("PullWorker", WORKER_REPO_ARN),
+    write_logs_statement(LOG_GROUP_ARN),
+    read_secret_statement(SECRET_ARN),
+]
 
 
 def containers() -> list[ContainerSpec]:
@@ -109,27 +123,24 @@ def inputs(run: StackRun, type_token: str, name: str) -> dict[str, Any]:
 def test_fargate_app_exec_role_may_pull_exactly_its_images_log_and_read_the_key(
     app_run: StackRun,
 ) -> None:
-    assert exec_policy(app_run) == {
-        "Version": "2012-10-17",
-        "Statement": [
-            LOGIN_STATEMENT,
-            pull_statement("PullEdge", EDGE_REPO_ARN),
-            pull_statement("PullWorker", WORKER_REPO_ARN),
-            write_logs_statement(LOG_GROUP_ARN),
-            read_secret_statement(SECRET_ARN),
-        ],
-    }
+    assert exec_policy(app_run) == {"Version": "2012-10-17", "Statement": APP_EXEC_STATEMENTS}
 
 
 def test_fargate_app_with_secret_kms_key_encrypts_the_secret_and_grants_decrypt() -> None:
     run = run_app(secret_kms_key_arn=KMS_KEY_ARN)
 
     assert inputs(run, "aws:secretsmanager/secret:Secret", "app-secret")["kmsKeyId"] == KMS_KEY_ARN
-    assert exec_policy(run)["Statement"][-1] == {
-        "Sid": "DecryptApiKey",
-        "Effect": "Allow",
-        "Action": ["kms:Decrypt"],
-        "Resource": [KMS_KEY_ARN],
+    assert exec_policy(run) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            *APP_EXEC_STATEMENTS,
+            {
+                "Sid": "DecryptApiKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [KMS_KEY_ARN],
+            },
+        ],
     }
 
 
@@ -141,12 +152,15 @@ def test_fargate_app_two_containers_of_one_repository_get_one_pull_statement() -
 
     run = run_app(containers=[edge, same_repo])
 
-    assert [s["Sid"] for s in exec_policy(run)["Statement"]] == [
-        "EcrLogin",
-        "PullEdge",
-        "WriteLogs",
-        "ReadApiKey",
-    ]
+    assert exec_policy(run) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            LOGIN_STATEMENT,
+            pull_statement("PullEdge", EDGE_REPO_ARN),
+            write_logs_statement(LOG_GROUP_ARN),
+            read_secret_statement(SECRET_ARN),
+        ],
+    }
 
 
 def test_fargate_app_roles_trust_only_ecs_tasks_of_this_account(app_run: StackRun) -> None:
@@ -263,9 +277,10 @@ def test_fargate_app_security_groups_live_in_the_vpc_with_inline_rules_none(
     app_run: StackRun,
 ) -> None:
     groups = all_of(app_run.resources, "aws:ec2/securityGroup:SecurityGroup")
-    assert [
+    # Registrations run concurrently: compare in name order.
+    assert sorted(
         (g.name, g.inputs["vpcId"], "ingress" in g.inputs, "egress" in g.inputs) for g in groups
-    ] == [
+    ) == [
         ("app-sg-alb", "vpc-0123456789abcdef0", False, False),
         ("app-sg-tasks", "vpc-0123456789abcdef0", False, False),
     ]
@@ -327,15 +342,13 @@ def test_fargate_app_without_certificate_forwards_http_80(app_run: StackRun) -> 
     assert (listener.name, listener.inputs) == (
         "app-listener-http",
         {
-            "loadBalancerArn": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:"
-            "loadbalancer/app/app-alb/0123456789abcdef",
+            "loadBalancerArn": ALB_ARN,
             "port": 80,
             "protocol": "HTTP",
             "defaultActions": [
                 {
                     "type": "forward",
-                    "targetGroupArn": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:"
-                    "targetgroup/app-tg/0123456789abcdef",
+                    "targetGroupArn": TARGET_GROUP_ARN,
                 }
             ],
         },
@@ -345,21 +358,28 @@ def test_fargate_app_without_certificate_forwards_http_80(app_run: StackRun) -> 
 def test_fargate_app_with_certificate_serves_https_and_redirects_http() -> None:
     run = run_app(alb_certificate_arn=CERTIFICATE_ARN)
 
-    https = inputs(run, "aws:lb/listener:Listener", "app-listener-https")
-    http = inputs(run, "aws:lb/listener:Listener", "app-listener-http")
-    assert (https["port"], https["protocol"], https["sslPolicy"], https["certificateArn"]) == (
-        443,
-        "HTTPS",
-        "ELBSecurityPolicy-TLS13-1-2-2021-06",
-        CERTIFICATE_ARN,
-    )
-    assert [a["type"] for a in https["defaultActions"]] == ["forward"]
-    assert http["defaultActions"] == [
-        {
-            "type": "redirect",
-            "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"},
-        }
-    ]
+    listeners = {r.name: r.inputs for r in all_of(run.resources, "aws:lb/listener:Listener")}
+    assert listeners == {
+        "app-listener-https": {
+            "loadBalancerArn": ALB_ARN,
+            "port": 443,
+            "protocol": "HTTPS",
+            "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "certificateArn": CERTIFICATE_ARN,
+            "defaultActions": [{"type": "forward", "targetGroupArn": TARGET_GROUP_ARN}],
+        },
+        "app-listener-http": {
+            "loadBalancerArn": ALB_ARN,
+            "port": 80,
+            "protocol": "HTTP",
+            "defaultActions": [
+                {
+                    "type": "redirect",
+                    "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"},
+                }
+            ],
+        },
+    }
     assert run.exports["service_url"] == (f"https://app-alb-1234567890.{REGION}.elb.amazonaws.com")
 
 
@@ -390,8 +410,7 @@ def test_fargate_app_service_runs_private_tasks_with_rollback_behind_the_alb(
         },
         "loadBalancers": [
             {
-                "targetGroupArn": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:"
-                "targetgroup/app-tg/0123456789abcdef",
+                "targetGroupArn": TARGET_GROUP_ARN,
                 "containerName": "edge",
                 "containerPort": 8080,
             }
