@@ -31,6 +31,7 @@ from tests.infra.conftest import (
     VENDOR_OUTPUTS,
     StackRun,
     all_of,
+    fake_digest,
     is_secret_input,
     named,
     only,
@@ -45,6 +46,9 @@ VENDOR_STACK = "organization/ecr-cross-account/vendor"
 VENDOR_REPO_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"
 LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:app-logs"
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:app-secret-AbCdEf"
+ALB_ARN = (
+    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/app-alb/0123456789abcdef"
+)
 TARGET_GROUP_ARN = (
     f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/app-tg/0123456789abcdef"
 )
@@ -85,6 +89,27 @@ def own_repo_arn(name: str) -> str:
     return f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{name}"
 
 
+def exec_document(*statements: dict[str, Any]) -> dict[str, Any]:
+    """The stack file's execution-role policy with `statements` after the vendor's pull."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            LOGIN_STATEMENT,
+            pull_statement("PullNlpClient", own_repo_arn("nlp-client")),
+            # The vendor's repository, in the vendor's account and region.
+            pull_statement("PullRakeApp", VENDOR_REPO_ARN),
+            *statements,
+            pull_statement("PullProseApp", own_repo_arn("prose-app")),
+            write_logs_statement(LOG_GROUP_ARN),
+            read_secret_statement(SECRET_ARN),
+        ],
+    }
+
+
+def decrypt_statement(sid: str, key_arn: str) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key_arn]}
+
+
 def images(run: StackRun) -> dict[str, str]:
     return {c["name"]: c["image"] for c in container_definitions_of(run)}
 
@@ -122,18 +147,7 @@ def test_customer_own_containers_run_their_pushed_digests(customer_run: StackRun
 def test_customer_exec_role_pulls_own_and_vendor_repos_and_logs_in_on_star_only(
     customer_run: StackRun,
 ) -> None:
-    assert exec_policy(customer_run) == {
-        "Version": "2012-10-17",
-        "Statement": [
-            LOGIN_STATEMENT,
-            pull_statement("PullNlpClient", own_repo_arn("nlp-client")),
-            # The vendor's repository, in the vendor's account and region.
-            pull_statement("PullRakeApp", VENDOR_REPO_ARN),
-            pull_statement("PullProseApp", own_repo_arn("prose-app")),
-            write_logs_statement(LOG_GROUP_ARN),
-            read_secret_statement(SECRET_ARN),
-        ],
-    }
+    assert exec_policy(customer_run) == exec_document()
 
 
 def test_customer_exec_role_uses_star_for_the_login_action_only(customer_run: StackRun) -> None:
@@ -336,13 +350,25 @@ def test_customer_every_aws_resource_and_the_vpc_use_the_explicit_provider(
 def test_customer_exports_the_app_url_names_and_nothing_secret_but_passwords(
     customer_run: StackRun,
 ) -> None:
-    exports = customer_run.exports
-    assert {k: exports[k] for k in ("service_url", "cluster_name", "service_name")} == {
+    registry = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+    assert customer_run.exports == {
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "nlp_client_repository_url": f"{registry}/nlp-client",
+        "nlp_client_repository_arn": own_repo_arn("nlp-client"),
+        "nlp_client_image_uri": f"{registry}/nlp-client@sha256:"
+        + fake_digest(f"{registry}/nlp-client:1.1.0"),
+        "prose_app_repository_url": f"{registry}/prose-app",
+        "prose_app_repository_arn": own_repo_arn("prose-app"),
+        "prose_app_image_uri": f"{registry}/prose-app@sha256:"
+        + fake_digest(f"{registry}/prose-app:1.1.0"),
+        "developer_group_name": "Development",
+        "developer_passwords": {"Developer-01": "generated-password-for-Developer-01"},
         "service_url": f"http://{ALB_DNS_NAME}",
         "cluster_name": "app-cluster",
         "service_name": "app-service",
+        "log_group_name": "app-logs",
     }
-    assert exports["log_group_name"] == "app-logs"
     assert customer_run.secret_exports == {"developer_passwords"}
 
 
@@ -350,13 +376,34 @@ def test_customer_with_certificate_serves_https_and_redirects_http() -> None:
     run = run_stack("customer", overrides={"app": {**APP, "certificateArn": CERTIFICATE_ARN}})
 
     listeners = {r.name: r.inputs for r in all_of(run.resources, "aws:lb/listener:Listener")}
-    assert sorted(listeners) == ["app-listener-http", "app-listener-https"]
-    assert (
-        listeners["app-listener-https"]["certificateArn"],
-        listeners["app-listener-https"]["sslPolicy"],
-        listeners["app-listener-http"]["defaultActions"][0]["type"],
-    ) == (CERTIFICATE_ARN, "ELBSecurityPolicy-TLS13-1-2-2021-06", "redirect")
-    assert ("in", "app-sg-alb-id", 443, 443, "0.0.0.0/0") in security_group_rules(run)
+    assert listeners == {
+        "app-listener-https": {
+            "loadBalancerArn": ALB_ARN,
+            "port": 443,
+            "protocol": "HTTPS",
+            "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "certificateArn": CERTIFICATE_ARN,
+            "defaultActions": [{"type": "forward", "targetGroupArn": TARGET_GROUP_ARN}],
+        },
+        "app-listener-http": {
+            "loadBalancerArn": ALB_ARN,
+            "port": 80,
+            "protocol": "HTTP",
+            "defaultActions": [
+                {
+                    "type": "redirect",
+                    "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"},
+                }
+            ],
+        },
+    }
+    assert security_group_rules(run) == sorted(
+        [
+            *HTTP_RULES,
+            ("in", "app-sg-alb-id", 443, 443, "0.0.0.0/0"),
+            ("in", "app-sg-alb-id", 443, 443, "::/0"),
+        ]
+    )
     assert run.exports["service_url"] == f"https://{ALB_DNS_NAME}"
 
 
@@ -371,7 +418,7 @@ def test_customer_vendor_image_variant_needs_no_stack_reference() -> None:
 
     assert all_of(run.resources, "pulumi:pulumi:StackReference") == []
     assert images(run)["rake-app"] == pinned
-    assert pull_statement("PullRakeApp", VENDOR_REPO_ARN) in exec_policy(run)["Statement"]
+    assert exec_policy(run) == exec_document()
 
 
 def test_customer_without_vendor_source_fails_saying_how_to_set_it() -> None:
@@ -436,11 +483,8 @@ def test_customer_runs_the_image_the_vendor_program_actually_exports(
 
     # then: the names the customer reads are the names the vendor writes
     assert images(run)["rake-app"] == exported["rake_app_image_uri"]
-    assert (
-        pull_statement("PullRakeApp", exported["rake_app_repository_arn"])
-        in exec_policy(run)["Statement"]
-    )
     assert exported["rake_app_repository_arn"] == VENDOR_REPO_ARN
+    assert exec_policy(run) == exec_document()
 
 
 def test_customer_may_decrypt_a_vendor_repository_encrypted_with_the_vendors_key() -> None:
@@ -453,12 +497,8 @@ def test_customer_may_decrypt_a_vendor_repository_encrypted_with_the_vendors_key
     run = run_stack("customer", vendor_outputs=vendor.exports)
 
     # then: pull and decrypt on the vendor's repository and key, nothing else of the vendor's
-    statements = exec_policy(run)["Statement"]
     assert vendor.exports["rake_app_kms_key_arn"] == key
-    assert [s for s in statements if "111122223333" in json.dumps(s)] == [
-        pull_statement("PullRakeApp", VENDOR_REPO_ARN),
-        {"Sid": "KmsRakeApp", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]},
-    ]
+    assert exec_policy(run) == exec_document(decrypt_statement("KmsRakeApp", key))
 
 
 def test_customer_vendor_image_variant_with_vendor_kms_key_may_decrypt_it() -> None:
@@ -474,10 +514,7 @@ def test_customer_vendor_image_variant_with_vendor_kms_key_may_decrypt_it() -> N
         },
     )
 
-    assert [s for s in exec_policy(run)["Statement"] if "111122223333" in json.dumps(s)] == [
-        pull_statement("PullRakeApp", VENDOR_REPO_ARN),
-        {"Sid": "KmsRakeApp", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]},
-    ]
+    assert exec_policy(run) == exec_document(decrypt_statement("KmsRakeApp", key))
 
 
 def test_customer_app_secret_kms_key_encrypts_the_api_key_and_is_granted() -> None:
@@ -487,9 +524,7 @@ def test_customer_app_secret_kms_key_encrypts_the_api_key_and_is_granted() -> No
 
     secret = only(run.resources, "aws:secretsmanager/secret:Secret").inputs
     assert secret["kmsKeyId"] == key
-    assert exec_policy(run)["Statement"][-1] == {
-        "Sid": "DecryptApiKey",
-        "Effect": "Allow",
-        "Action": ["kms:Decrypt"],
-        "Resource": [key],
+    assert exec_policy(run) == {
+        "Version": "2012-10-17",
+        "Statement": [*exec_document()["Statement"], decrypt_statement("DecryptApiKey", key)],
     }
