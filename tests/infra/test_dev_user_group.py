@@ -89,8 +89,12 @@ def test_dev_user_group_passwords_are_secret_and_keys_absent_by_default() -> Non
 def test_dev_user_group_access_keys_are_opt_in_with_secret_secrets() -> None:
     run = build_group(create_access_keys=True, user_names=["alice"])
     assert only(run.resources, "aws:iam/accessKey:AccessKey").inputs == {"user": "alice"}
-    assert run.exports["secret_access_keys"] == {"alice": "secret-key-of-alice"}
-    assert "secret_access_keys" in run.secret_exports
+    assert run.exports == {
+        "passwords": {"alice": "generated-password-for-alice"},
+        "access_key_ids": {"alice": "developers-key-alice-id"},
+        "secret_access_keys": {"alice": "secret-key-of-alice"},
+    }
+    assert run.secret_exports == {"passwords", "secret_access_keys"}
 
 
 def test_dev_user_group_children_are_parented_to_the_component() -> None:
