@@ -44,6 +44,27 @@ def test_repository_pull_policy_org_grant_is_conditioned_on_org_id() -> None:
     }
 
 
+def test_repository_pull_policy_accounts_and_org_grant_both_in_that_order() -> None:
+    assert repository_pull_policy(pull_accounts=["999988887777"], pull_org_id="o-abc123def4") == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CrossAccountPull",
+                "Effect": "Allow",
+                "Principal": {"AWS": ["arn:aws:iam::999988887777:root"]},
+                "Action": PULL_AND_DESCRIBE,
+            },
+            {
+                "Sid": "OrganizationPull",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": PULL_AND_DESCRIBE,
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}},
+            },
+        ],
+    }
+
+
 def test_repository_pull_policy_without_consumers_is_none() -> None:
     assert repository_pull_policy() is None
 
