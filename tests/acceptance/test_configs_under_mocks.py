@@ -32,6 +32,7 @@ from tests.infra.app_helpers import container_definitions_of, exec_policy
 from tests.infra.conftest import (
     MAIN,
     PULL_ACTIONS,
+    PULL_AND_DESCRIBE_ACTIONS,
     TEST_API_KEY,
     StackRun,
     all_of,
@@ -149,7 +150,14 @@ def test_acceptance_vendor_config_runs_and_shares_with_the_customer_account(
     assert json.loads(provider.inputs["allowedAccountIds"]) == [VENDOR.account_id]
     assert "assumeRoles" not in provider.inputs  # the profile's own identity deploys
     policy = only(vendor_run.resources, "aws:ecr/repositoryPolicy:RepositoryPolicy")
-    assert f"arn:aws:iam::{CUSTOMER.account_id}:root" in policy.inputs["policy"]
+    assert json.loads(policy.inputs["policy"])["Statement"] == [
+        {
+            "Sid": "CrossAccountPull",
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{CUSTOMER.account_id}:root"]},
+            "Action": PULL_AND_DESCRIBE_ACTIONS,
+        }
+    ]
 
 
 def test_acceptance_customer_config_runs_with_the_expected_resources(
