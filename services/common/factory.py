@@ -20,7 +20,7 @@ from common.health import health_router, routes_router
 from common.limits import BodySizeLimit
 from common.logs import LOG_CONFIG, AccessLog
 from common.models import TEXT_BODY_OPENAPI, read_text_in
-from common.settings import ServiceSettings, describe_settings_error
+from common.settings import GRACEFUL_SHUTDOWN_SECONDS, ServiceSettings, describe_settings_error
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
@@ -78,6 +78,7 @@ class ServerOptions(TypedDict):
     http: type[asyncio.Protocol]
     ws: str
     timeout_keep_alive: int
+    timeout_graceful_shutdown: int
     access_log: bool
     server_header: bool
 
@@ -90,6 +91,7 @@ def server_options(settings: ServiceSettings) -> ServerOptions:
         # an upgrade: upgrades stay off even if a websockets package gets installed.
         ws="none",
         timeout_keep_alive=settings.keep_alive_timeout,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         access_log=False,  # uvicorn's line has the query string; ours (common.logs) does not
         server_header=False,
     )

@@ -40,6 +40,10 @@ PROSE_PORT = 8082
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout
 KEEP_ALIVE_SECONDS = 75
 
+# Seconds a stopping service gives its requests in flight before it cancels them: under ECS's
+# 30 s between SIGTERM and SIGKILL (the task definition's default stopTimeout on Fargate).
+GRACEFUL_SHUTDOWN_SECONDS = 25
+
 # The seed shipped this placeholder key; a deployment that still uses it is open to anyone.
 SEED_PLACEHOLDER_KEY = "ChangeMe"
 
@@ -127,12 +131,16 @@ class NlpClientSettings(ServiceSettings):
     )
     # Seconds to open a connection to an upstream. Default: 2 s.
     upstream_connect_timeout: float = Field(2.0, gt=0, validation_alias="UPSTREAM_CONNECT_TIMEOUT")
-    # Seconds for a whole upstream call; prose-app needs ~5 s for a 100 kB body. Default: 60 s.
-    upstream_timeout: float = Field(60.0, gt=0, validation_alias="UPSTREAM_TIMEOUT")
+    # Seconds for a whole upstream call; prose-app needs ~5 s for a 100 kB body. Below the ALB's
+    # 60 s idle timeout, so a client gets the edge's JSON 504, not the ALB's HTML one.
+    # Default: 50 s.
+    upstream_timeout: float = Field(50.0, gt=0, validation_alias="UPSTREAM_TIMEOUT")
     # Seconds an idle upstream connection stays in the edge's pool (aiohttp's default is 15 s).
     # Fixed, not an env var: it must stay below the upstreams' KEEP_ALIVE_TIMEOUT, so the edge
     # always drops a connection before the upstream closes it under a request (a 502).
     upstream_keep_alive_timeout: ClassVar[float] = 30.0
+    # Connections the edge opens to each upstream at most; more calls wait for a free one.
+    upstream_connections: ClassVar[int] = 100
 
 
 def describe_settings_error(error: ValidationError) -> str:

@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 from fastapi import FastAPI, Response
@@ -30,7 +30,7 @@ class Gateway:
 
     session: aiohttp.ClientSession
     endpoints: Mapping[str, str]  # name -> base URL without a trailing slash
-    api_key: str
+    api_key: str = field(repr=False)
 
     async def fetch(
         self, upstream: str, method: str, path: str, text: str | None = None
@@ -41,10 +41,17 @@ class Gateway:
         body = None
         if text is not None:
             headers["Content-Type"] = "application/json"
-            body = json.dumps({"text": text}).encode()
+            # UTF-8 as received: \uXXXX escapes would make the body up to 3x larger than the one
+            # the edge accepted, and the upstream's size cap would refuse it.
+            body = json.dumps({"text": text}, ensure_ascii=False).encode()
         try:
             async with self.session.request(
-                method, self.endpoints[upstream] + path, data=body, headers=headers
+                method,
+                self.endpoints[upstream] + path,
+                data=body,
+                headers=headers,
+                # A redirect would carry the key to wherever it points; an upstream never sends one.
+                allow_redirects=False,
             ) as upstream_response:
                 status = upstream_response.status
                 raw = await upstream_response.read()
@@ -69,10 +76,11 @@ class Gateway:
 
     @staticmethod
     def _failure(upstream: str, exc: Exception, status: int, message: str) -> ApiError:
-        # The log (operators) gets the cause; the client gets only the fixed message.
+        # The log (operators) gets the cause; the client gets only the fixed message. Not
+        # `repr(exc)`: aiohttp's response errors show the request's headers there, the key too.
         logger.warning(
             "upstream call failed",
-            extra={"upstream": upstream, "status": status, "error": repr(exc)},
+            extra={"upstream": upstream, "status": status, "error": f"{type(exc).__name__}: {exc}"},
         )
         return ApiError(status, message)
 
@@ -98,12 +106,21 @@ async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """One ClientSession (a connection pool) for the app's lifetime: ``app.state.gateway``."""
     settings: NlpClientSettings = app.state.settings
     timeout = aiohttp.ClientTimeout(
-        total=settings.upstream_timeout, connect=settings.upstream_connect_timeout
+        total=settings.upstream_timeout,
+        # Opening the socket only: `connect` would also count a wait for a free pool slot, and
+        # report a busy pool as an upstream timeout.
+        sock_connect=settings.upstream_connect_timeout,
     )
     async with relay_session(
         timeout=timeout,
-        # Idle connections leave the pool before the upstreams close them (common.settings).
-        connector=aiohttp.TCPConnector(keepalive_timeout=settings.upstream_keep_alive_timeout),
+        connector=aiohttp.TCPConnector(
+            # A cap per upstream (host and port), none shared: aiohttp's default shares 100
+            # connections, so 100 slow prose-app calls would make every rake-app call wait.
+            limit=0,
+            limit_per_host=settings.upstream_connections,
+            # Idle connections leave the pool before the upstreams close them (common.settings).
+            keepalive_timeout=settings.upstream_keep_alive_timeout,
+        ),
     ) as session:
         app.state.gateway = Gateway(
             session=session,

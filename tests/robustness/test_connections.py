@@ -108,11 +108,12 @@ def test_server_options_run_the_header_deadline_protocol_and_no_websockets() -> 
     config.load()
     protocol = config.http_protocol_class
     assert issubclass(protocol, HeaderDeadlineProtocol)
-    assert (protocol.header_timeout, config.timeout_keep_alive, config.ws_protocol_class) == (
-        2.5,
-        90,
-        None,
-    )
+    assert (
+        protocol.header_timeout,
+        config.timeout_keep_alive,
+        config.ws_protocol_class,
+        config.timeout_graceful_shutdown,
+    ) == (2.5, 90, None, 25)
 
 
 # The first request's deadline counts from the connection opening: these tests time from there.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 
 import pytest
@@ -41,12 +42,25 @@ def test_edge_forwards_operation_to_its_upstream_with_key_and_text(
         200,
         "POST",
         f"/{upstream}{path}",
-        '{"text": "h\\u00e9llo"}',
+        '{"text": "héllo"}',  # UTF-8 as the client sent it, not \u escapes
     )
     assert (echoed["headers"]["x-api-key"], echoed["headers"]["content-type"]) == (
         TEST_API_KEY,
         "application/json",
     )
+
+
+def test_edge_relays_a_non_ascii_text_as_large_as_its_own_cap_allows(
+    edge: EdgeFactory, rake_url: str
+) -> None:
+    # 60 kB of UTF-8 under both caps (64 KiB); as \u escapes it would be 180 kB: a 413 upstream.
+    body = json.dumps({"text": "é" * 30_000}, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json"}
+    direct = call("POST", f"{rake_url}/keywords", data=body, headers=headers)
+    with edge(rake=rake_url, prose=_closed_port_url()) as url:
+        relayed = call("POST", f"{url}/keywords", data=body, headers=headers)
+    assert (relayed.status, relayed.body) == (direct.status, direct.body)
+    assert (direct.status, len(direct.body)) == (200, 1)
 
 
 def test_edge_keywords_through_real_rake_app_returns_seed_candidates(
@@ -157,3 +171,35 @@ def test_edge_pool_keeps_idle_upstream_connections_for_the_settings_keep_alive()
 
     keep_alive = asyncio.run(pool_keep_alive())
     assert keep_alive == NlpClientSettings.upstream_keep_alive_timeout == 30.0
+
+
+def test_edge_pool_caps_connections_per_upstream_and_times_only_the_connect() -> None:
+    # A cap shared by both upstreams would let 100 slow prose-app calls hold up every rake-app
+    # call; a `connect` timeout would also count the wait for a free connection.
+    app = FastAPI()
+    app.state.settings = NlpClientSettings(api_key=TEST_API_KEY, upstream_connect_timeout=1.5)
+
+    async def pool() -> tuple[object, ...]:
+        async with gateway_lifespan(app):
+            session = app.state.gateway.session
+            timeout = session.timeout
+            return (
+                session.connector.limit,
+                session.connector.limit_per_host,
+                timeout.sock_connect,
+                timeout.connect,
+            )
+
+    assert asyncio.run(pool()) == (0, NlpClientSettings.upstream_connections, 1.5, None)
+    assert NlpClientSettings.upstream_connections == 100
+
+
+def test_edge_gateway_repr_never_shows_the_key() -> None:
+    app = FastAPI()
+    app.state.settings = NlpClientSettings(api_key=TEST_API_KEY)
+
+    async def gateway_repr() -> str:
+        async with gateway_lifespan(app):
+            return repr(app.state.gateway)
+
+    assert TEST_API_KEY not in asyncio.run(gateway_repr())
