@@ -17,6 +17,11 @@ computed from the stack's account, region and repository name; a docker Image's 
 `<repository url>@sha256:<64 hex>` (stable per image name); IAM ARNs carry the account. Types not
 listed in `FAKE_OUTPUTS` echo their inputs plus an `arn`, so a component can add resources without
 touching this file; add an entry when a test needs a computed attribute.
+
+`preview=True` runs as a first preview does (`unknowns=False` keeps every fake known): a resource
+being created knows only its inputs and its `name`; its ID and every other output (`arn`,
+`repositoryUrl`, `repoDigest`, `dnsName`, `versionId`, a password...) are unknown, and so is
+everything computed from them. `StackRun.unknown_exports` names the exports left unknown.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
+from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
@@ -135,9 +141,15 @@ class StackRun:
     calls: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
     exports: dict[str, Any] = field(default_factory=dict)
     secret_exports: set[str] = field(default_factory=set)
+    # Exports whose value is not known (previews only); they are not in `exports`.
+    unknown_exports: set[str] = field(default_factory=set)
 
     def by_urn(self, urn: str) -> Resource:
         return next(r for r in self.resources if r.urn == urn)
+
+    def registered(self) -> list[tuple[str, str]]:
+        """(type, logical name) of every resource, sorted: what a run would create."""
+        return sorted((r.type, r.name) for r in self.resources)
 
 
 def all_of(resources: list[Resource], type_token: str) -> list[Resource]:
@@ -173,6 +185,11 @@ def unwrap_secret(value: Any) -> Any:
     """The plain value of a recorded secret input (assert `is_secret_input` first)."""
     assert is_secret_input(value), f"expected a secret input, got {value!r}"
     return value["value"]
+
+
+def is_unknown_input(value: Any) -> bool:
+    """True when a recorded input value was unknown (previews only)."""
+    return isinstance(value, Unknown)
 
 
 def fake_digest(text: str) -> str:
@@ -333,12 +350,21 @@ def _fake_calls(ctx: _Context) -> dict[str, dict[str, Any]]:
     }
 
 
-class RecordingMocks(pulumi_mocks.Mocks):
-    """Records every resource and invoke; fakes outputs from the stack's account and region."""
+# What a first preview knows of a resource being created besides its inputs: the name the
+# provider picks when none is given (auto-naming happens at preview).
+PREVIEW_KNOWN_OUTPUTS = frozenset({"name"})
 
-    def __init__(self, run: StackRun, ctx: _Context) -> None:
+
+class RecordingMocks(pulumi_mocks.Mocks):
+    """Records every resource and invoke; fakes outputs from the stack's account and region.
+
+    With `unknowns`, answers as the engine does in a first preview (see the module docstring).
+    """
+
+    def __init__(self, run: StackRun, ctx: _Context, *, unknowns: bool = False) -> None:
         self.run = run
         self.ctx = ctx
+        self.unknowns = unknowns
         self.current = threading.local()
 
     def new_resource(
@@ -367,6 +393,13 @@ class RecordingMocks(pulumi_mocks.Mocks):
         if not faker and args.typ.startswith("aws:"):
             outputs = {"arn": self.ctx.arn(args.typ.split(":")[1].split("/")[0], args.name)}
         resource_id = args.resource_id or f"{args.name}-id"
+        if self.unknowns and not meta.get("read") and not args.typ.startswith("pulumi:providers:"):
+            # The mock monitor reports an empty ID as unknown in a preview.
+            resource_id = ""
+            outputs = {
+                key: value if key in PREVIEW_KNOWN_OUTPUTS else rpc.UNKNOWN
+                for key, value in outputs.items()
+            }
         if args.typ in REMOTE_TYPES:
             # A component's outputs are not its inputs (awsx's `natGateways` input is a strategy,
             # its output a list of NatGateway resources): return only the faked ones.
@@ -441,11 +474,13 @@ def run_stack(
     api_key: str | None = TEST_API_KEY,
     api_key_is_secret: bool = True,
     preview: bool = False,
+    unknowns: bool | None = None,
 ) -> StackRun:
     """Run `__main__.py` for `stack` under mocks and return what it registered and exported.
 
     `overrides` replace top-level keys (`{"accountId": "123"}`, `{"aws:region": "eu-west-1"}`),
-    `remove` deletes keys, `api_key=None` leaves `apiKey` unset. Raises what the program raises.
+    `remove` deletes keys, `api_key=None` leaves `apiKey` unset. `preview` and `unknowns`: see
+    `run_program`. Raises what the program raises.
     """
     config = stack_config(stack)
     for key in remove:
@@ -464,6 +499,7 @@ def run_stack(
         secret_keys=secret_keys,
         vendor_outputs=vendor_outputs,
         preview=preview,
+        unknowns=unknowns,
     )
 
 
@@ -475,10 +511,13 @@ def run_program(
     secret_keys: list[str] | None = None,
     vendor_outputs: Mapping[str, Any] | None = None,
     preview: bool = False,
+    unknowns: bool | None = None,
 ) -> StackRun:
     """Run any Pulumi program function under the recording mocks (components in isolation).
 
     Fakes use the config's `accountId` and `aws:region` (default 111122223333, us-east-2).
+    `preview=True` runs as `pulumi preview` does; there `unknowns` (default: `preview`) leaves
+    what a first preview cannot know unknown, as the module docstring says.
     """
     config = dict(config or {})
     run = StackRun(stack=stack, config=config)
@@ -487,7 +526,7 @@ def run_program(
         region=str(config.get("aws:region", VENDOR_REGION)),
         vendor_outputs=VENDOR_OUTPUTS if vendor_outputs is None else vendor_outputs,
     )
-    mocks = RecordingMocks(run, ctx)
+    mocks = RecordingMocks(run, ctx, unknowns=preview if unknowns is None else unknowns)
     _ensure_event_loop()
 
     # Fresh runtime state: no root stack, no config or outputs left by an earlier run.
@@ -509,7 +548,10 @@ def run_program(
     _sync_await(run_pulumi_func(body))
     for name, value in getattr(root, "outputs", {}).items():
         output = pulumi.Output.from_input(value)
-        run.exports[name] = _sync_await(output.future())
+        if not _sync_await(output.is_known()):
+            run.unknown_exports.add(name)
+        else:
+            run.exports[name] = _sync_await(output.future())
         if _sync_await(output.is_secret()):
             run.secret_exports.add(name)
     return run

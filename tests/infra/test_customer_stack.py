@@ -33,6 +33,7 @@ from tests.infra.conftest import (
     all_of,
     fake_digest,
     is_secret_input,
+    is_unknown_input,
     named,
     only,
     run_stack,
@@ -528,3 +529,36 @@ def test_customer_app_secret_kms_key_encrypts_the_api_key_and_is_granted() -> No
         "Version": "2012-10-17",
         "Statement": [*exec_document()["Statement"], decrypt_statement("DecryptApiKey", key)],
     }
+
+
+def test_customer_first_preview_registers_everything_and_exports_only_what_it_knows(
+    customer_run: StackRun,
+) -> None:
+    # A first preview knows no image digest, repository, ALB, target group or secret ARN, DNS
+    # name or secret version (conftest: `unknowns`); the vendor's outputs are known.
+    run = run_stack("customer", preview=True)
+
+    task = only(run.resources, "aws:ecs/taskDefinition:TaskDefinition")
+    assert run.registered() == customer_run.registered()
+    assert is_unknown_input(task.inputs["containerDefinitions"])
+    assert (run.exports, run.unknown_exports, run.secret_exports) == (
+        {
+            "account_id": ACCOUNT,
+            "region": REGION,
+            "developer_group_name": "Development",
+            "cluster_name": "app-cluster",
+            "service_name": "app-service",
+            "log_group_name": "app-logs",
+        },
+        {
+            "developer_passwords",
+            "nlp_client_image_uri",
+            "nlp_client_repository_arn",
+            "nlp_client_repository_url",
+            "prose_app_image_uri",
+            "prose_app_repository_arn",
+            "prose_app_repository_url",
+            "service_url",
+        },
+        {"developer_passwords"},
+    )

@@ -298,14 +298,20 @@ def test_vendor_bad_config_fails_naming_the_key(overrides: dict[str, Any], messa
     assert str(exc_info.value) == message
 
 
-def test_vendor_program_runs_in_preview_without_errors() -> None:
+def test_vendor_first_preview_registers_everything_and_exports_only_what_it_knows(
+    vendor_run: StackRun,
+) -> None:
+    # A first preview knows no repository URL, ARN or digest (conftest: `unknowns`).
     run = run_stack("vendor", preview=True)
-    assert sorted(run.exports) == [
-        "account_id",
-        "developer_group_name",
-        "developer_passwords",
-        "rake_app_image_uri",
-        "rake_app_repository_arn",
-        "rake_app_repository_url",
-        "region",
-    ]
+
+    assert run.registered() == vendor_run.registered()
+    assert (run.exports, run.unknown_exports, run.secret_exports) == (
+        {"account_id": ACCOUNT, "region": "us-east-2", "developer_group_name": "Development"},
+        {
+            "developer_passwords",
+            "rake_app_image_uri",
+            "rake_app_repository_arn",
+            "rake_app_repository_url",
+        },
+        {"developer_passwords"},
+    )
