@@ -21,6 +21,14 @@ HTTP_RULES: list[Rule] = [
     ("out", "app-sg-alb-id", 8080, 8080, "app-sg-tasks-id"),
     ("out", "app-sg-tasks-id", 443, 443, "0.0.0.0/0"),
 ]
+# The same with a certificate: the internet also reaches the ALB on 443.
+HTTPS_RULES: list[Rule] = sorted(
+    [
+        *HTTP_RULES,
+        ("in", "app-sg-alb-id", 443, 443, "0.0.0.0/0"),
+        ("in", "app-sg-alb-id", 443, 443, "::/0"),
+    ]
+)
 
 
 def exec_policy(run: StackRun, app: str = "app") -> dict[str, Any]:
@@ -28,6 +36,38 @@ def exec_policy(run: StackRun, app: str = "app") -> dict[str, Any]:
     policy = named(run.resources, "aws:iam/rolePolicy:RolePolicy", f"{app}-task-exec-policy")
     document: dict[str, Any] = json.loads(policy.inputs["policy"])
     return document
+
+
+def listeners_of(run: StackRun) -> dict[str, dict[str, Any]]:
+    """Every listener's inputs, by logical name."""
+    return {r.name: r.inputs for r in all_of(run.resources, "aws:lb/listener:Listener")}
+
+
+def https_listeners(
+    *, alb_arn: str, target_group_arn: str, certificate_arn: str
+) -> dict[str, dict[str, Any]]:
+    """FargateApp "app"'s listeners with a certificate: HTTPS forwards, HTTP redirects to it."""
+    return {
+        "app-listener-https": {
+            "loadBalancerArn": alb_arn,
+            "port": 443,
+            "protocol": "HTTPS",
+            "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "certificateArn": certificate_arn,
+            "defaultActions": [{"type": "forward", "targetGroupArn": target_group_arn}],
+        },
+        "app-listener-http": {
+            "loadBalancerArn": alb_arn,
+            "port": 80,
+            "protocol": "HTTP",
+            "defaultActions": [
+                {
+                    "type": "redirect",
+                    "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"},
+                }
+            ],
+        },
+    }
 
 
 def container_definitions_of(run: StackRun) -> list[dict[str, Any]]:

@@ -14,11 +14,14 @@ import pytest
 
 from tests.infra.app_helpers import (
     HTTP_RULES,
+    HTTPS_RULES,
     awslogs,
     container_definitions_of,
     discard_failed_run,
     exec_policy,
     health_check,
+    https_listeners,
+    listeners_of,
     pull_statement,
     read_secret_statement,
     security_group_rules,
@@ -376,35 +379,10 @@ def test_customer_exports_the_app_url_names_and_nothing_secret_but_passwords(
 def test_customer_with_certificate_serves_https_and_redirects_http() -> None:
     run = run_stack("customer", overrides={"app": {**APP, "certificateArn": CERTIFICATE_ARN}})
 
-    listeners = {r.name: r.inputs for r in all_of(run.resources, "aws:lb/listener:Listener")}
-    assert listeners == {
-        "app-listener-https": {
-            "loadBalancerArn": ALB_ARN,
-            "port": 443,
-            "protocol": "HTTPS",
-            "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-            "certificateArn": CERTIFICATE_ARN,
-            "defaultActions": [{"type": "forward", "targetGroupArn": TARGET_GROUP_ARN}],
-        },
-        "app-listener-http": {
-            "loadBalancerArn": ALB_ARN,
-            "port": 80,
-            "protocol": "HTTP",
-            "defaultActions": [
-                {
-                    "type": "redirect",
-                    "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"},
-                }
-            ],
-        },
-    }
-    assert security_group_rules(run) == sorted(
-        [
-            *HTTP_RULES,
-            ("in", "app-sg-alb-id", 443, 443, "0.0.0.0/0"),
-            ("in", "app-sg-alb-id", 443, 443, "::/0"),
-        ]
+    assert listeners_of(run) == https_listeners(
+        alb_arn=ALB_ARN, target_group_arn=TARGET_GROUP_ARN, certificate_arn=CERTIFICATE_ARN
     )
+    assert security_group_rules(run) == HTTPS_RULES
     assert run.exports["service_url"] == f"https://{ALB_DNS_NAME}"
 
 

@@ -19,10 +19,13 @@ from components.fargate_app import (
 from components.shared_repo import RepoRef
 from tests.infra.app_helpers import (
     HTTP_RULES,
+    HTTPS_RULES,
     awslogs,
     container_definitions_of,
     exec_policy,
     health_check,
+    https_listeners,
+    listeners_of,
     pull_statement,
     read_secret_statement,
     security_group_rules,
@@ -358,41 +361,16 @@ def test_fargate_app_without_certificate_forwards_http_80(app_run: StackRun) -> 
 def test_fargate_app_with_certificate_serves_https_and_redirects_http() -> None:
     run = run_app(alb_certificate_arn=CERTIFICATE_ARN)
 
-    listeners = {r.name: r.inputs for r in all_of(run.resources, "aws:lb/listener:Listener")}
-    assert listeners == {
-        "app-listener-https": {
-            "loadBalancerArn": ALB_ARN,
-            "port": 443,
-            "protocol": "HTTPS",
-            "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-            "certificateArn": CERTIFICATE_ARN,
-            "defaultActions": [{"type": "forward", "targetGroupArn": TARGET_GROUP_ARN}],
-        },
-        "app-listener-http": {
-            "loadBalancerArn": ALB_ARN,
-            "port": 80,
-            "protocol": "HTTP",
-            "defaultActions": [
-                {
-                    "type": "redirect",
-                    "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"},
-                }
-            ],
-        },
-    }
+    assert listeners_of(run) == https_listeners(
+        alb_arn=ALB_ARN, target_group_arn=TARGET_GROUP_ARN, certificate_arn=CERTIFICATE_ARN
+    )
     assert run.exports["service_url"] == (f"https://app-alb-1234567890.{REGION}.elb.amazonaws.com")
 
 
 def test_fargate_app_with_certificate_opens_443_on_the_alb_only() -> None:
     run = run_app(alb_certificate_arn=CERTIFICATE_ARN)
 
-    assert security_group_rules(run) == sorted(
-        [
-            *HTTP_RULES,
-            ("in", "app-sg-alb-id", 443, 443, "0.0.0.0/0"),
-            ("in", "app-sg-alb-id", 443, 443, "::/0"),
-        ]
-    )
+    assert security_group_rules(run) == HTTPS_RULES
 
 
 def test_fargate_app_service_runs_private_tasks_with_rollback_behind_the_alb(
