@@ -1,17 +1,21 @@
 """prose-app's routes: ``POST /tokens``, ``/entities`` and ``/sentences`` over the spaCy engine.
 
-The routes are plain ``def``s on purpose: FastAPI runs them in its thread pool, so a long inference
-never blocks the event loop and ``GET /health`` keeps answering while a document is analysed.
+The routes are ``async def`` and hand only the inference to the app's ``LimitedPool`` of one
+(common.pool): a long inference never blocks the event loop, so ``GET /health`` keeps answering
+while a document is analysed; a burst of requests waits for its turn on the loop, not in pool
+threads; and each answer is serialised on the loop as soon as its inference ends.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from common import ProseSettings, TextBody, create_service_app, error_response
+from common.pool import LimitedPool, Pool
 from prose_app.nlp import Entity, Prose, Sentence, Token, TooManyTokensError, load_pipeline
 
 TOO_MANY_TOKENS = "text has too many tokens to analyse in one request; send it in parts"
@@ -34,21 +38,25 @@ MaxTokens = Annotated[int, Depends(_max_tokens)]
 
 
 @router.post("/tokens")
-def tokens(body: TextBody, prose: Engine, max_tokens: MaxTokens) -> list[Token]:
+async def tokens(body: TextBody, prose: Engine, max_tokens: MaxTokens, pool: Pool) -> list[Token]:
     """``[{"tag", "text", "label"}]``: each token's Penn Treebank tag and IOB entity label."""
-    return prose.tokens(body.text, max_tokens=max_tokens)
+    return await pool.run(partial(prose.tokens, body.text, max_tokens=max_tokens))
 
 
 @router.post("/entities")
-def entities(body: TextBody, prose: Engine, max_tokens: MaxTokens) -> list[Entity]:
+async def entities(
+    body: TextBody, prose: Engine, max_tokens: MaxTokens, pool: Pool
+) -> list[Entity]:
     """``[{"text", "label"}]``: named entities, with the Go prose library's label names."""
-    return prose.entities(body.text, max_tokens=max_tokens)
+    return await pool.run(partial(prose.entities, body.text, max_tokens=max_tokens))
 
 
 @router.post("/sentences")
-def sentences(body: TextBody, prose: Engine, max_tokens: MaxTokens) -> list[Sentence]:
+async def sentences(
+    body: TextBody, prose: Engine, max_tokens: MaxTokens, pool: Pool
+) -> list[Sentence]:
     """``[{"text"}]``: the sentences, in order."""
-    return prose.sentences(body.text, max_tokens=max_tokens)
+    return await pool.run(partial(prose.sentences, body.text, max_tokens=max_tokens))
 
 
 def create_app(settings: ProseSettings, *, prose: Prose | None = None) -> FastAPI:
@@ -62,6 +70,8 @@ def create_app(settings: ProseSettings, *, prose: Prose | None = None) -> FastAP
         prose = load_pipeline(settings.spacy_model)
     app = create_service_app(title="prose-app", settings=settings, routers=[router])
     app.state.prose = prose
+    # One inference at a time, as `Prose` allows (its lock): the others wait on the event loop.
+    app.state.pool = LimitedPool(max_calls=1)
     app.add_exception_handler(TooManyTokensError, _too_many_tokens)
     return app
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import runpy
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import pytest
+import spacy
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from common import HEALTH_BODY, ProseSettings, errors
 from prose_app.app import TOO_MANY_TOKENS
-from prose_app.nlp import ModelNotInstalledError, Prose, load_pipeline
-from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, Reply, call
+from prose_app.app import create_app as create_prose_app
+from prose_app.nlp import ModelNotInstalledError, Prose, Sentence, load_pipeline
+from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, Reply, call, serve_in_thread
 from tests.services.test_nlp import (
     SAMPLE_ENTITIES,
     SAMPLE_SENTENCES,
@@ -226,8 +229,8 @@ class _Gate:
 def test_health_answers_while_inference_is_running(
     prose_url: str, prose: Prose, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given: a /sentences request stuck inside inference (an `async def` route would be
-    # holding the event loop here, and /health could not answer)
+    # given: a /sentences request stuck inside inference (a route calling the engine on the
+    # event loop would be holding the loop here, and /health could not answer)
     gate = _Gate()
     monkeypatch.setattr(prose, "_lock", gate)
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -246,3 +249,87 @@ def test_health_answers_while_inference_is_running(
             200,
             [{"text": "Still here."}],
         )
+
+
+BURST = 60  # more requests than FastAPI's thread pool has threads (40)
+
+
+class _Arrivals:
+    """ASGI wrapper that sets ``all_in`` once ``expected`` HTTP requests have reached the app."""
+
+    def __init__(self, app: ASGIApp, *, expected: int, all_in: threading.Event) -> None:
+        self.app = app
+        self.expected = expected
+        self.all_in = all_in
+        self._count = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self._count += 1  # on the event loop: no lock needed
+            if self._count == self.expected:
+                self.all_in.set()
+        await self.app(scope, receive, send)
+
+
+class _GatedProse(Prose):
+    """A blank pipeline that counts its ``sentences`` calls, counted outside the engine's lock
+    (a call waiting for that lock is a pool thread taken).
+
+    The first call waits for ``all_in`` (every request queued before an answer exists), every
+    later call for ``opened``.
+    """
+
+    def __init__(self) -> None:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+        super().__init__(nlp)
+        self.all_in = threading.Event()
+        self.opened = threading.Event()
+        self.started = 0
+        self.most_at_once = 0
+        self._running = 0
+        self._counts = threading.Lock()
+
+    def sentences(self, text: str, *, max_tokens: int | None = None) -> list[Sentence]:
+        with self._counts:
+            self.started += 1
+            self._running += 1
+            self.most_at_once = max(self.most_at_once, self._running)
+            first = self.started == 1
+        try:
+            (self.all_in if first else self.opened).wait(timeout=30)
+            return super().sentences(text, max_tokens=max_tokens)
+        finally:
+            with self._counts:
+                self._running -= 1
+
+
+def test_burst_first_answer_is_sent_before_queued_inferences_start(
+    prose_settings: ProseSettings,
+) -> None:
+    # given: more requests than pool threads; the first inference ends once all have arrived,
+    # every later one is held at a gate
+    engine = _GatedProse()
+    app = _Arrivals(
+        create_prose_app(prose_settings, prose=engine), expected=BURST, all_in=engine.all_in
+    )
+    with serve_in_thread(app, prose_settings) as url, ThreadPoolExecutor(BURST) as clients:
+        pending = [
+            clients.submit(call, "POST", f"{url}/sentences", json_body={"text": f"Text {n}."})
+            for n in range(BURST)
+        ]
+
+        # when: the first answer arrives (it cannot, before the gate opens, if it waits
+        # behind the queued requests)
+        answered, _ = wait(pending, timeout=10, return_when=FIRST_COMPLETED)
+        started_at_first_answer = engine.started
+        engine.opened.set()
+        replies = [future.result(timeout=30) for future in pending]
+
+    # then: one inference done and at most the next ones begun; never two in the engine at once
+    assert len(answered) == 1, f"no answer in 10 s, {started_at_first_answer} inferences begun"
+    assert started_at_first_answer <= 3
+    assert engine.most_at_once == 1
+    assert [(reply.status, reply.body) for reply in replies] == [
+        (200, [{"text": f"Text {n}."}]) for n in range(BURST)
+    ]

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import rake_app.app
+from rake_app.app import INLINE_MAX_CHARS, LARGE_TEXT_SCORERS
+from rake_app.rake import extract_keywords
 from tests.services.helpers import COMMON_ROUTES, call
 from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
 
@@ -46,3 +54,59 @@ def test_openapi_with_key_documents_keywords_route(rake_url: str) -> None:
     assert reply.status == 200
     assert reply.body["openapi"].startswith("3.")
     assert sorted(reply.body["paths"]) == ["/health", "/keywords", "/routes"]
+
+
+LARGE_BURST = 8
+
+
+class _GatedScorer:
+    """Wraps ``extract_keywords``: counts calls running at once; each waits for ``opened``."""
+
+    def __init__(self) -> None:
+        self.opened = threading.Event()
+        self.most_at_once = 0
+        self._running = 0
+        self._counts = threading.Condition()
+
+    def __call__(self, text: str) -> list[tuple[str, float]]:
+        with self._counts:
+            self._running += 1
+            self.most_at_once = max(self.most_at_once, self._running)
+            self._counts.notify_all()
+        try:
+            self.opened.wait(timeout=30)
+            return extract_keywords(text)
+        finally:
+            with self._counts:
+                self._running -= 1
+
+    def wait_for_running(self, count: int, *, timeout: float) -> bool:
+        with self._counts:
+            return self._counts.wait_for(lambda: self._running >= count, timeout=timeout)
+
+
+def test_keywords_large_texts_are_scored_at_most_limit_at_once(
+    rake_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: more texts over the inline size than may be scored at once, each held at a gate
+    scorer = _GatedScorer()
+    monkeypatch.setattr(rake_app.app, "extract_keywords", scorer)
+    text = "global system. " * (INLINE_MAX_CHARS // 10)  # 6 kB
+    with ThreadPoolExecutor(LARGE_BURST) as clients:
+        pending = [
+            clients.submit(call, "POST", f"{rake_url}/keywords", json_body={"text": text})
+            for _ in range(LARGE_BURST)
+        ]
+
+        # when: the limit is reached, then more time than the rest need to reach the scorer
+        # unlimited (a slow machine can only hide the defect, never fail the fixed code)
+        assert scorer.wait_for_running(LARGE_TEXT_SCORERS, timeout=10)
+        scorer.wait_for_running(LARGE_BURST, timeout=1)
+        scorer.opened.set()
+        replies = [future.result(timeout=30) for future in pending]
+
+    # then
+    assert scorer.most_at_once == LARGE_TEXT_SCORERS
+    assert [(reply.status, reply.body) for reply in replies] == [
+        (200, [{"candidate": "global system", "score": 4}])
+    ] * LARGE_BURST

@@ -1,0 +1,43 @@
+"""Blocking calls in the thread pool, at most a fixed number at a time per app; the rest wait.
+
+FastAPI runs a plain ``def`` route in its shared pool (40 threads), and then validates and
+serialises the answer in that same pool. A sync route whose work queues for a lock, or is simply
+allowed 40 at once, fills the pool: finished answers wait behind blocked threads, and 40 big
+inputs are in memory at once. An ``async def`` route that hands only the blocking call to
+``LimitedPool.run`` queues on the event loop instead, takes one pool thread only when its turn
+comes, and serialises its answer on the loop as soon as the call returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar, TypeVarTuple
+
+from anyio import CapacityLimiter, to_thread
+from fastapi import Depends, Request
+
+ResultT = TypeVar("ResultT")
+ArgsT = TypeVarTuple("ArgsT")
+
+
+class LimitedPool:
+    """Runs calls in the thread pool, at most ``max_calls`` of them at once.
+
+    One per app (``app.state.pool``, read by the ``Pool`` dependency), created with the app: the
+    limiter binds to the event loop that first uses it, and each test server has its own loop.
+    """
+
+    def __init__(self, *, max_calls: int) -> None:
+        self._limiter = CapacityLimiter(max_calls)
+
+    async def run(self, func: Callable[[*ArgsT], ResultT], *args: *ArgsT) -> ResultT:
+        """``func(*args)`` in a pool thread, once fewer than ``max_calls`` others are running."""
+        return await to_thread.run_sync(func, *args, limiter=self._limiter)
+
+
+async def _app_pool(request: Request) -> LimitedPool:  # async: no thread-pool hop (common.auth)
+    pool: LimitedPool = request.app.state.pool
+    return pool
+
+
+Pool = Annotated[LimitedPool, Depends(_app_pool)]
