@@ -1,4 +1,5 @@
-"""A deadline for request headers, which uvicorn does not have.
+"""A deadline for request headers, which uvicorn does not have, and the client's departure told
+to the app, which ASGI does not tell it.
 
 uvicorn's only idle timer is keep-alive: armed once a response is sent, cancelled by the first
 byte of the next request. A connection that opens and sends nothing, or sends half its headers
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, cast
 
+from starlette.types import Scope
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from common.errors import HEADERS_TIMEOUT
@@ -31,6 +34,21 @@ _TIMEOUT_HEAD = (
     b"connection: close\r\n\r\n"
 )
 
+# The scope key of a request's "has the client gone?" check (see `client_gone`).
+_CLIENT_GONE_KEY = "nlp.client_gone"
+
+
+def client_gone(scope: Scope) -> bool:
+    """Whether the connection of the request in `scope` closed before its answer was complete.
+
+    ASGI tells an app that its client left only through ``receive``, and only if the app calls
+    it; an app busy with a request whose body it has read learns nothing, and uvicorn drops its
+    answer silently. `HeaderDeadlineProtocol` puts this check in each request's scope; served by
+    anything else, the answer is False.
+    """
+    check: Callable[[], bool] | None = scope.get(_CLIENT_GONE_KEY)
+    return check is not None and check()
+
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, closing a connection whose request headers are not complete
@@ -41,6 +59,8 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     answer to the request it is about to send). If an earlier pipelined request is still being
     answered, that answer is finished first and the connection closes after it.
     ``header_deadline_protocol(seconds)`` makes the class uvicorn builds (``http=``).
+
+    Each request's scope also gets the check `client_gone` reads.
     """
 
     header_timeout: ClassVar[float] = 10.0
@@ -67,6 +87,10 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         self._cancel_header_deadline()
         self._request_started = False
         super().on_headers_complete()
+        cycle = self.cycle  # the request's own, even when queued behind a pipelined one
+        if cycle is not None and cycle.scope is self.scope:  # (else an upgrade took the request)
+            # The app's task has not run yet: it sees the key from the start.
+            cast(dict[str, Any], self.scope)[_CLIENT_GONE_KEY] = lambda: cycle.disconnected
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_deadline()

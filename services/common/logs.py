@@ -13,9 +13,16 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common.connections import client_gone
+
 ACCESS_LOGGER = "nlp.access"
+# The status recorded for a client that left before its answer: nginx's non-standard 499
+# "client closed request". Nothing was sent, so no real status applies; a 500 would read as a
+# server fault, and such a request is neither an error of the app nor one of ours to fix.
+CLIENT_CLOSED_REQUEST = 499
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -78,6 +85,13 @@ LOG_CONFIG: dict[str, Any] = {
 class AccessLog:
     """ASGI middleware writing one access record per HTTP request, a `json_line` on stdout.
 
+    A client gone before its answer started, whether the app saw ``http.disconnect`` while
+    reading the body or the server says so (`client_gone`) when the answer comes, is recorded as
+    `CLIENT_CLOSED_REQUEST`. The ``ClientDisconnect`` Starlette raises for it (``await
+    request.body()``) stops here: it is no application error, so neither Starlette's 500 handler
+    nor uvicorn's "Exception in ASGI application" traceback sees it. Any other exception goes on
+    to them, recorded as the 500 the client gets.
+
     Written to the stream directly, not through the logging module: its handler chain cost the
     edge ~80 us a request, a fifth of its CPU per relayed request (issue 7, bench_edge).
     """
@@ -90,18 +104,32 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # what the client gets if the app raises before responding
+        status: int | None = None  # set when the app starts its answer
+        saw_disconnect = False
+
+        def gone() -> bool:
+            return saw_disconnect or client_gone(scope)
+
+        async def watching_receive() -> Message:
+            nonlocal saw_disconnect
+            message = await receive()
+            saw_disconnect = saw_disconnect or message["type"] == "http.disconnect"
+            return message
 
         async def recording_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status = CLIENT_CLOSED_REQUEST if gone() else message["status"]
             await send(message)
 
         try:
-            await self.app(scope, receive, recording_send)
+            await self.app(scope, watching_receive, recording_send)
+        except ClientDisconnect:
+            pass  # Starlette's word for an `http.disconnect` seen above: nobody left to answer
         finally:
             # Once the answer is handed over: the client does not wait for its record.
+            if status is None:  # no answer: the client left, or the app raised (the 500 it gets)
+                status = CLIENT_CLOSED_REQUEST if gone() else 500
             fields = (
                 ("method", scope["method"]),
                 ("path", scope["path"]),

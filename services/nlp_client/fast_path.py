@@ -66,7 +66,7 @@ class FastPath:
             gateway: Gateway = self.api.state.gateway  # set by the app's lifespan
             status, body = await gateway.fetch(self.relayed[path], "POST", path, text)
         except ClientDisconnect:
-            return  # nobody to answer
+            return  # nobody to answer (AccessLog saw the disconnect: it records a 499)
         except ApiError as exc:
             await error_response(exc.status_code, exc.message)(scope, receive, send)
             return

@@ -13,10 +13,20 @@ from typing import Any
 import pytest
 
 from common import NlpClientSettings, errors
+from common.logs import CLIENT_CLOSED_REQUEST
 from nlp_client.app import create_api, create_app
 from nlp_client.gateway import Gateway
 from tests.services.conftest import TEST_MAX_BODY_BYTES
-from tests.services.helpers import TEST_API_KEY, Reply, call, serve_in_thread
+from tests.services.fake_upstream import SLOW_SECONDS
+from tests.services.helpers import (
+    TEST_API_KEY,
+    Reply,
+    access_record,
+    call,
+    post_and_leave,
+    serve_in_thread,
+    served_log_lines,
+)
 
 TEXT = {"text": "a b"}
 # Each case: path, and the keyword arguments of `call`.
@@ -36,14 +46,18 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _served(fake_upstream_url: str, create: Any) -> Iterator[str]:
+def _settings(fake_upstream_url: str, *, rake_prefix: str = "") -> NlpClientSettings:
     # rake echoes the request; prose answers garbage (tests.services.fake_upstream).
-    settings = NlpClientSettings(
+    return NlpClientSettings(
         api_key=TEST_API_KEY,
         max_body_bytes=TEST_MAX_BODY_BYTES,
-        rake_endpoint=fake_upstream_url,
+        rake_endpoint=fake_upstream_url + rake_prefix,
         prose_endpoint=f"{fake_upstream_url}/garbage",
     )
+
+
+def _served(fake_upstream_url: str, create: Any) -> Iterator[str]:
+    settings = _settings(fake_upstream_url)
     with serve_in_thread(create(settings), settings) as url:
         yield url
 
@@ -113,3 +127,28 @@ def test_edge_fast_path_unexpected_error_is_a_fixed_500_as_in_fastapi(
     expected = (500, "application/json", {"message": errors.INTERNAL_ERROR})
     for url in (fast_url, fastapi_url):
         assert _answer(call("POST", url + "/keywords", json_body=TEXT)) == expected
+
+
+# How a client leaves before its answer: the prefix of the edge's rake endpoint on the fake
+# upstream, and the keyword arguments of `post_and_leave`. Mid-body, the app sees the disconnect
+# as it reads; with the whole body read, the client leaves during the upstream's slow second, and
+# the edge's answer, when it comes, goes nowhere (uvicorn drops it), which ASGI alone never says.
+LEAVINGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "mid-body": ("", {}),
+    "while-upstream-answers": ("/slow", {"whole_body": True, "stay_seconds": SLOW_SECONDS / 4}),
+}
+
+
+@pytest.mark.parametrize("leaving", LEAVINGS)
+@pytest.mark.parametrize(
+    "create",
+    [pytest.param(create_app, id="fast-path"), pytest.param(create_api, id="fastapi")],
+)
+def test_edge_fast_path_client_gone_before_its_answer_is_one_499_record_as_in_fastapi(
+    create: Any, leaving: str, fake_upstream_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rake_prefix, kwargs = LEAVINGS[leaving]
+    settings = _settings(fake_upstream_url, rake_prefix=rake_prefix)
+    with served_log_lines(create(settings), settings, capsys) as (url, lines):
+        post_and_leave(url, "/keywords", **kwargs)
+    assert lines == [access_record("POST", "/keywords", CLIENT_CLOSED_REQUEST)]

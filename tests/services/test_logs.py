@@ -7,28 +7,30 @@ import logging
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
-from common.logs import ACCESS_LOGGER, JsonFormatter
+from common import ProseSettings, RakeSettings, create_service_app
+from common.logs import ACCESS_LOGGER, CLIENT_CLOSED_REQUEST, JsonFormatter
 from local_stack import SERVICES_DIR
-from tests.services.helpers import TEST_API_KEY, call
-
-# The record is written just after the answer is sent, so it may trail the client by a moment.
-RECORD_WAIT_SECONDS = 5.0
+from prose_app.app import create_app as create_prose_app
+from prose_app.nlp import Prose
+from rake_app.app import create_app as create_rake_app
+from tests.services.conftest import echo_router
+from tests.services.helpers import (
+    TEST_API_KEY,
+    access_record,
+    call,
+    post_and_leave,
+    served_log_lines,
+    wait_for_access_records,
+)
 
 
 def _access_records(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
     """The access records written to stdout since the test began (the servers run in threads)."""
-    deadline = time.monotonic() + RECORD_WAIT_SECONDS
-    lines: list[str] = []
-    while True:
-        lines += capsys.readouterr().out.splitlines()
-        records = [json.loads(line) for line in lines if f'"logger": "{ACCESS_LOGGER}"' in line]
-        if records or time.monotonic() > deadline:
-            return records
-        time.sleep(0.01)
+    lines = wait_for_access_records(capsys)
+    return [json.loads(line) for line in lines if f'"logger": "{ACCESS_LOGGER}"' in line]
 
 
 def test_access_log_records_method_path_status_only(
@@ -96,4 +98,37 @@ def test_log_config_writes_module_loggers_as_json_with_their_extras() -> None:
             "status": 502,
         },
         "",
+    )
+
+
+def test_access_log_client_gone_mid_body_on_rake_app_is_one_499_record_and_no_error(
+    rake_settings: RakeSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with served_log_lines(create_rake_app(rake_settings), rake_settings, capsys) as (url, lines):
+        post_and_leave(url, "/keywords")
+    assert lines == [access_record("POST", "/keywords", CLIENT_CLOSED_REQUEST)]
+
+
+def test_access_log_client_gone_mid_body_on_prose_app_is_one_499_record_and_no_error(
+    prose_settings: ProseSettings, prose: Prose, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = create_prose_app(prose_settings, prose=prose)
+    with served_log_lines(app, prose_settings, capsys) as (url, lines):
+        post_and_leave(url, "/tokens")
+    assert lines == [access_record("POST", "/tokens", CLIENT_CLOSED_REQUEST)]
+
+
+def test_access_log_app_that_raises_is_one_500_record_and_one_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = RakeSettings(api_key=TEST_API_KEY)
+    app = create_service_app(title="echo", settings=settings, routers=[echo_router])
+    with served_log_lines(app, settings, capsys) as (url, lines):
+        call("GET", f"{url}/boom")
+    record, error = lines
+    traceback_tail = error.pop("exception").splitlines()[-1]
+    assert (record, error, traceback_tail) == (
+        access_record("GET", "/boom", 500),
+        {"level": "ERROR", "logger": "uvicorn.error", "message": "Exception in ASGI application\n"},
+        "RuntimeError: secret internal detail at 10.0.0.7",
     )
