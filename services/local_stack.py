@@ -84,7 +84,8 @@ def ports_from_environment(environ: Mapping[str, str]) -> dict[Service, int]:
         value = environ.get(service.port_env, "")
         if not value:
             ports[service] = service.default_port
-        elif value.isdigit() and 1 <= int(value) <= 65535:
+        # isascii: str.isdigit also accepts digits int() refuses ("²") or reads oddly ("٣").
+        elif value.isascii() and value.isdigit() and 1 <= int(value) <= 65535:
             ports[service] = int(value)
         else:
             raise StackError(f"{service.port_env}: expected a port number 1-65535, got {value!r}")
