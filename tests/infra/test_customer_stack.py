@@ -78,8 +78,18 @@ APP = {
                 "PROSE_ENDPOINT": "http://localhost:8082",
             },
         },
-        {"name": "rake-app", "vendorRepository": "rake-app", "port": 8081},
-        {"name": "prose-app", "repository": "prose-app", "port": 8082},
+        {
+            "name": "rake-app",
+            "vendorRepository": "rake-app",
+            "port": 8081,
+            "environment": {"BIND_HOST": "127.0.0.1"},
+        },
+        {
+            "name": "prose-app",
+            "repository": "prose-app",
+            "port": 8082,
+            "environment": {"BIND_HOST": "127.0.0.1"},
+        },
     ],
 }
 
@@ -164,6 +174,10 @@ def test_customer_exec_role_uses_star_for_the_login_action_only(customer_run: St
     ]
 
 
+# The non-ingress containers listen on the task's loopback only (the edge reaches them there).
+LOOPBACK_ONLY = [{"name": "BIND_HOST", "value": "127.0.0.1"}]
+
+
 def test_customer_containers_are_exact(customer_run: StackRun) -> None:
     exports = customer_run.exports
     secrets = [{"name": "API_KEY", "valueFrom": SECRET_ARN}]
@@ -195,8 +209,8 @@ def test_customer_containers_are_exact(customer_run: StackRun) -> None:
                 {"containerName": "prose-app", "condition": "HEALTHY"},
             ],
         ),
-        container("rake-app", VENDOR_IMAGE_URI, 8081),
-        container("prose-app", exports["prose_app_image_uri"], 8082),
+        container("rake-app", VENDOR_IMAGE_URI, 8081, environment=LOOPBACK_ONLY),
+        container("prose-app", exports["prose_app_image_uri"], 8082, environment=LOOPBACK_ONLY),
     ]
 
 
@@ -211,8 +225,8 @@ def test_customer_api_key_is_never_in_a_container_environment(customer_run: Stac
             ["PROSE_ENDPOINT", "RAKE_ENDPOINT"],
             [{"name": "API_KEY", "valueFrom": SECRET_ARN}],
         ),
-        ("rake-app", [], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
-        ("prose-app", [], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
+        ("rake-app", ["BIND_HOST"], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
+        ("prose-app", ["BIND_HOST"], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
     ]
 
 
