@@ -22,6 +22,7 @@ BODY_NOT_OBJECT = 'request body must be a JSON object such as {"text": "..."}'
 MISSING_TEXT = 'request body has no "text" field'
 TEXT_NOT_STRING = 'the "text" field must be a string'
 BODY_TOO_LARGE = "request body is too large"
+TOO_MANY_TOKENS = "text has too many tokens to analyse in one request; send it in parts"
 BODY_TIMEOUT = "request body was not received in time"
 HEADERS_TIMEOUT = "request headers were not received in time"
 INVALID_REQUEST = "invalid request"

@@ -15,10 +15,9 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from common import ProseSettings, TextBody, create_service_app, error_response
+from common.errors import TOO_MANY_TOKENS
 from common.pool import LimitedPool, Pool
 from prose_app.nlp import Entity, Prose, Sentence, Token, TooManyTokensError, load_pipeline
-
-TOO_MANY_TOKENS = "text has too many tokens to analyse in one request; send it in parts"
 
 router = APIRouter()
 

@@ -12,7 +12,6 @@ import spacy
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from common import HEALTH_BODY, ProseSettings, errors
-from prose_app.app import TOO_MANY_TOKENS
 from prose_app.app import create_app as create_prose_app
 from prose_app.nlp import ModelNotInstalledError, Prose, Sentence, load_pipeline
 from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, Reply, call, serve_in_thread
@@ -168,7 +167,7 @@ def test_post_text_over_max_tokens_returns_413(
 
     reply = call("POST", f"{prose_url}{path}", json_body={"text": text})
 
-    assert (reply.status, reply.body) == (413, {"message": TOO_MANY_TOKENS})
+    assert (reply.status, reply.body) == (413, {"message": errors.TOO_MANY_TOKENS})
 
 
 def test_prose_settings_defaults_are_pinned_model_100_kb_and_30k_tokens(
