@@ -92,6 +92,10 @@ def ports_from_environment(environ: Mapping[str, str]) -> dict[Service, int]:
     return ports
 
 
+# What `LocalStack.stop` holds back until every child is gone.
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 class LocalStack:
     """Start with ``with LocalStack(api_key=..., ports=...) as stack:``; stopped on exit.
 
@@ -165,17 +169,25 @@ class LocalStack:
         return next((s for s, p in self.processes.items() if p.poll() is not None), None)
 
     def stop(self) -> None:
-        """SIGTERM every child (edge first), then SIGKILL any still running after a grace period."""
-        for process in reversed(self.processes.values()):
-            if process.poll() is None:
-                process.terminate()
-        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        """SIGTERM every child (edge first), then SIGKILL any still running after a grace period.
+
+        SIGINT and SIGTERM wait until every child is gone: a Ctrl-C raised in the middle would
+        leave the rest running (each child has its own process group, so it never got one).
+        """
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            for process in reversed(self.processes.values()):
+                if process.poll() is None:
+                    process.terminate()
+            deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+            for process in self.processes.values():
+                try:
+                    process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     def __enter__(self) -> LocalStack:
         try:

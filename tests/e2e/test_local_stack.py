@@ -165,3 +165,54 @@ def _read_until(lines: queue.Queue[str | None], marker: str | None, *, timeout: 
         read.append(line.rstrip("\n"))
         if marker is not None and marker in line:
             return read
+
+
+class _Child:
+    """What `LocalStack.stop` uses of a Popen; `wait` can run something first (a Ctrl-C)."""
+
+    def __init__(self, on_wait: object = None) -> None:
+        self.on_wait = on_wait
+        self.calls: list[str] = []
+
+    def poll(self) -> int | None:
+        return None if "wait" not in self.calls else 0
+
+    def terminate(self) -> None:
+        self.calls.append("terminate")
+
+    def kill(self) -> None:
+        self.calls.append("kill")
+
+    def wait(self, timeout: float | None = None) -> int:
+        if callable(self.on_wait):
+            self.on_wait()
+        self.calls.append("wait")
+        return 0
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_stack_stop_finishes_every_child_before_a_ctrl_c_takes_effect() -> None:
+    # A Ctrl-C while the first child is being waited for must not leave the others running.
+    def interrupt(signum: int, _: object) -> None:
+        raise _Interrupted(signal.Signals(signum).name)
+
+    children = {
+        NLP_CLIENT: _Child(on_wait=lambda: os.kill(os.getpid(), signal.SIGINT)),
+        RAKE_APP: _Child(),
+        PROSE_APP: _Child(),
+    }
+    stack = LocalStack(api_key=TEST_API_KEY, ports=dict.fromkeys(SERVICES, 1))
+    stack.processes = children  # type: ignore[assignment]
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        with pytest.raises(_Interrupted, match="SIGINT"):
+            stack.stop()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    assert {service.name: child.calls for service, child in children.items()} == {
+        service.name: ["terminate", "wait"] for service in children
+    }
