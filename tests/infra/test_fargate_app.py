@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from common.settings import KEEP_ALIVE_SECONDS
+from common.settings import KEEP_ALIVE_SECONDS, NlpClientSettings
 from components.fargate_app import (
     ALB_IDLE_TIMEOUT_SECONDS,
     ContainerSpec,
@@ -318,6 +318,12 @@ def test_fargate_app_alb_is_public_in_the_public_subnets(app_run: StackRun) -> N
 def test_fargate_app_alb_closes_idle_connections_before_the_services_do(app_run: StackRun) -> None:
     idle_timeout = inputs(app_run, "aws:lb/loadBalancer:LoadBalancer", "app-alb")["idleTimeout"]
     assert idle_timeout == ALB_IDLE_TIMEOUT_SECONDS < KEEP_ALIVE_SECONDS
+
+
+def test_fargate_app_edge_gives_up_on_an_upstream_before_the_alb_gives_up_on_the_edge() -> None:
+    # Otherwise a slow upstream gets the client the ALB's HTML 504, not the edge's JSON one.
+    edge_timeout = NlpClientSettings.model_fields["upstream_timeout"].default
+    assert edge_timeout < ALB_IDLE_TIMEOUT_SECONDS
 
 
 def test_fargate_app_target_group_checks_health_on_the_ingress_port(app_run: StackRun) -> None:

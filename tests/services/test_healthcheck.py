@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from common.healthcheck import main
+from tests.utils.processes import free_port
 
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
 
@@ -22,13 +22,6 @@ def _port(url: str) -> int:
     return port
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def test_healthcheck_healthy_service_exits_0(rake_url: str) -> None:
     assert main([str(_port(rake_url))]) == 0
 
@@ -36,7 +29,7 @@ def test_healthcheck_healthy_service_exits_0(rake_url: str) -> None:
 def test_healthcheck_nothing_listening_exits_1_saying_why(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    port = _closed_port()
+    port = free_port()  # nothing listens there
     assert main([str(port)]) == 1
     assert capsys.readouterr().err.startswith(f"GET /health on port {port} failed: ")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
 import pytest
 from fastapi import FastAPI
@@ -14,6 +13,7 @@ from nlp_client.gateway import gateway_lifespan
 from tests.services.conftest import EdgeFactory
 from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, call
 from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
+from tests.utils.processes import free_port
 
 OPERATIONS = [
     pytest.param("/keywords", "rake", id="keywords"),
@@ -24,10 +24,7 @@ OPERATIONS = [
 
 
 def _closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"  # nothing listens there
 
 
 @pytest.mark.parametrize(("path", "upstream"), OPERATIONS)
