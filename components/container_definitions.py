@@ -35,6 +35,11 @@ HEALTHCHECK_START_PERIOD_SECONDS = 30
 # from dropping files into the image.
 READONLY_ROOT_FILESYSTEM = True
 
+# ECS's init process (tini) as PID 1: it passes ECS's SIGTERM on to the service. As PID 1 itself,
+# a Python process ignores SIGTERM until it installs a handler (prose-app spends seconds loading
+# spaCy first), and ECS would wait out its stop timeout, then SIGKILL. It also reaps zombies.
+LINUX_PARAMETERS = {"initProcessEnabled": True}
+
 
 @dataclass(frozen=True, kw_only=True)
 class Container:
@@ -105,6 +110,7 @@ def container_definition(container: Container, logs: LogSettings) -> ContainerDe
         ]
         or None,
         "readonlyRootFilesystem": READONLY_ROOT_FILESYSTEM,
+        "linuxParameters": LINUX_PARAMETERS,
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {

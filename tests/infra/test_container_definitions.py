@@ -43,6 +43,7 @@ def test_container_definition_full_container_renders_every_aws_key() -> None:
             {"containerName": "prose-app", "condition": "HEALTHY"},
         ],
         "readonlyRootFilesystem": True,
+        "linuxParameters": {"initProcessEnabled": True},
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {
@@ -63,6 +64,7 @@ def test_container_definition_without_env_secrets_or_dependencies_drops_those_ke
         "essential",
         "healthCheck",
         "image",
+        "linuxParameters",
         "logConfiguration",
         "name",
         "portMappings",

@@ -192,6 +192,7 @@ def test_customer_containers_are_exact(customer_run: StackRun) -> None:
             "secrets": secrets,
             "healthCheck": health_check(port),
             "readonlyRootFilesystem": True,
+            "linuxParameters": {"initProcessEnabled": True},
             "logConfiguration": awslogs("app-logs", REGION, name),
         }
 

@@ -241,6 +241,7 @@ def test_fargate_app_container_definitions_are_exact(app_run: StackRun) -> None:
             "healthCheck": health_check(8080),
             "dependsOn": [{"containerName": "worker", "condition": "HEALTHY"}],
             "readonlyRootFilesystem": True,
+            "linuxParameters": {"initProcessEnabled": True},
             "logConfiguration": awslogs("app-logs", REGION, "edge"),
         },
         {
@@ -251,6 +252,7 @@ def test_fargate_app_container_definitions_are_exact(app_run: StackRun) -> None:
             "secrets": secrets,
             "healthCheck": health_check(8081),
             "readonlyRootFilesystem": True,
+            "linuxParameters": {"initProcessEnabled": True},
             "logConfiguration": awslogs("app-logs", REGION, "worker"),
         },
     ]

@@ -199,7 +199,7 @@ def test_compose_service_key_comes_from_env_file_and_is_required(service: Servic
     spec = _compose()[service.name]
     assert spec["environment"]["API_KEY"].startswith("${API_KEY:?")
     assert spec["environment"][service.port_env] == str(service.default_port)
-    assert (spec["read_only"], spec["cap_drop"]) == (True, ["ALL"])
+    assert (spec["read_only"], spec["cap_drop"], spec["init"]) == (True, ["ALL"], True)
 
 
 @pytest.fixture
