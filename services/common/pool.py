@@ -5,7 +5,9 @@ serialises the answer in that same pool. A sync route whose work queues for a lo
 allowed 40 at once, fills the pool: finished answers wait behind blocked threads, and 40 big
 inputs are in memory at once. An ``async def`` route that hands only the blocking call to
 ``LimitedPool.run`` queues on the event loop instead, takes one pool thread only when its turn
-comes, and serialises its answer on the loop as soon as the call returns.
+comes, and serialises its answer on the loop as soon as the call returns. A request whose client
+has left by its turn (the edge gave up on it, for one) is not run at all: under overload, work
+nobody waits for would only make the queue longer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from typing import Annotated, TypeVar, TypeVarTuple
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Request
+from starlette.requests import ClientDisconnect
+from starlette.types import Scope
+
+from common.connections import client_gone
 
 ResultT = TypeVar("ResultT")
 ArgsT = TypeVarTuple("ArgsT")
@@ -30,9 +36,14 @@ class LimitedPool:
     def __init__(self, *, max_calls: int) -> None:
         self._limiter = CapacityLimiter(max_calls)
 
-    async def run(self, func: Callable[[*ArgsT], ResultT], *args: *ArgsT) -> ResultT:
-        """``func(*args)`` in a pool thread, once fewer than ``max_calls`` others are running."""
-        return await to_thread.run_sync(func, *args, limiter=self._limiter)
+    async def run(self, scope: Scope, func: Callable[[*ArgsT], ResultT], *args: *ArgsT) -> ResultT:
+        """``func(*args)`` in a pool thread, once fewer than ``max_calls`` others are running; for
+        the request of `scope`, whose client may leave meanwhile (then `ClientDisconnect`, which
+        the access log records as 499)."""
+        async with self._limiter:
+            if client_gone(scope):
+                raise ClientDisconnect()
+            return await to_thread.run_sync(func, *args)
 
 
 async def _app_pool(request: Request) -> LimitedPool:  # async: no thread-pool hop (common.auth)

@@ -37,25 +37,27 @@ MaxTokens = Annotated[int, Depends(_max_tokens)]
 
 
 @router.post("/tokens")
-async def tokens(body: TextBody, prose: Engine, max_tokens: MaxTokens, pool: Pool) -> list[Token]:
+async def tokens(
+    request: Request, body: TextBody, prose: Engine, max_tokens: MaxTokens, pool: Pool
+) -> list[Token]:
     """``[{"tag", "text", "label"}]``: each token's Penn Treebank tag and IOB entity label."""
-    return await pool.run(partial(prose.tokens, body.text, max_tokens=max_tokens))
+    return await pool.run(request.scope, partial(prose.tokens, body.text, max_tokens=max_tokens))
 
 
 @router.post("/entities")
 async def entities(
-    body: TextBody, prose: Engine, max_tokens: MaxTokens, pool: Pool
+    request: Request, body: TextBody, prose: Engine, max_tokens: MaxTokens, pool: Pool
 ) -> list[Entity]:
     """``[{"text", "label"}]``: named entities, with the Go prose library's label names."""
-    return await pool.run(partial(prose.entities, body.text, max_tokens=max_tokens))
+    return await pool.run(request.scope, partial(prose.entities, body.text, max_tokens=max_tokens))
 
 
 @router.post("/sentences")
 async def sentences(
-    body: TextBody, prose: Engine, max_tokens: MaxTokens, pool: Pool
+    request: Request, body: TextBody, prose: Engine, max_tokens: MaxTokens, pool: Pool
 ) -> list[Sentence]:
     """``[{"text"}]``: the sentences, in order."""
-    return await pool.run(partial(prose.sentences, body.text, max_tokens=max_tokens))
+    return await pool.run(request.scope, partial(prose.sentences, body.text, max_tokens=max_tokens))
 
 
 def create_app(settings: ProseSettings, *, prose: Prose | None = None) -> FastAPI:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel
 
 from common import RakeSettings, TextBody, create_service_app
@@ -35,11 +35,11 @@ def _keywords(text: str) -> list[Keyword]:
 
 
 @router.post("/keywords")
-async def keywords(body: TextBody, pool: Pool) -> list[Keyword]:
+async def keywords(request: Request, body: TextBody, pool: Pool) -> list[Keyword]:
     """Every candidate phrase with its RAKE score, best first (long texts run in the pool)."""
     if len(body.text) <= INLINE_MAX_CHARS:
         return _keywords(body.text)
-    return await pool.run(_keywords, body.text)
+    return await pool.run(request.scope, _keywords, body.text)
 
 
 def create_app(settings: RakeSettings) -> FastAPI:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import runpy
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -14,7 +15,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from common import HEALTH_BODY, ProseSettings, errors
 from prose_app.app import create_app as create_prose_app
 from prose_app.nlp import ModelNotInstalledError, Prose, Sentence, load_pipeline
-from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, Reply, call, serve_in_thread
+from tests.services.helpers import (
+    COMMON_ROUTES,
+    TEST_API_KEY,
+    Reply,
+    access_record,
+    call,
+    post_and_leave,
+    serve_in_thread,
+    served_log_lines,
+)
 from tests.services.test_nlp import (
     SAMPLE_ENTITIES,
     SAMPLE_SENTENCES,
@@ -331,4 +341,34 @@ def test_burst_first_answer_is_sent_before_queued_inferences_start(
     assert engine.most_at_once == 1
     assert [(reply.status, reply.body) for reply in replies] == [
         (200, [{"text": f"Text {n}."}]) for n in range(BURST)
+    ]
+
+
+def test_queued_request_whose_client_left_is_never_analysed(
+    prose_settings: ProseSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: one request holds the engine (its inference waits for `all_in`)
+    engine = _GatedProse()
+    app = create_prose_app(prose_settings, prose=engine)
+    with (
+        served_log_lines(app, prose_settings, capsys) as (url, lines),
+        ThreadPoolExecutor(1) as clients,
+    ):
+        kept = clients.submit(call, "POST", f"{url}/sentences", json_body={"text": "Kept."})
+        deadline = time.monotonic() + 10
+        while engine.started == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+        # when: a second request queues behind it, and its client leaves before its turn
+        post_and_leave(url, "/sentences", whole_body=True, stay_seconds=0.3)
+        time.sleep(0.5)  # the server sees the close at once: its loop is idle
+        engine.all_in.set()
+        engine.opened.set()  # (a second inference, if one ran, would not hang the test)
+        reply = kept.result(timeout=30)
+
+    # then: only the kept request was analysed; the other is a 499, without an error
+    assert (reply.status, reply.body, engine.started) == (200, [{"text": "Kept."}], 1)
+    assert lines == [
+        access_record("POST", "/sentences", 200),
+        access_record("POST", "/sentences", 499),
     ]
