@@ -19,6 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from common.connections import client_gone
 
 ACCESS_LOGGER = "nlp.access"
+
+# Built once (`json.dumps` with options builds an encoder per call); values JSON cannot hold are
+# written as their str().
+_LOG_ENCODER = json.JSONEncoder(default=str)
 # The status recorded for a client that left before its answer: nginx's non-standard 499
 # "client closed request". Nothing was sent, so no real status applies; a 500 would read as a
 # server fault, and such a request is neither an error of the app nor one of ours to fix.
@@ -45,7 +49,7 @@ def json_line(
         "message": message,
     }
     entry.update(fields)
-    return json.dumps(entry, default=str)
+    return _LOG_ENCODER.encode(entry)
 
 
 class JsonFormatter(logging.Formatter):

@@ -38,16 +38,20 @@ def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
 
 
+# Built once: `json.loads` with options builds a decoder per call. Integers parse as floats:
+# int() refuses over 4,300 digits, which would call valid JSON invalid, and no number is ever
+# read (only `text`, a string). NaN and Infinity are not JSON: refused.
+_DECODER = json.JSONDecoder(parse_int=float, parse_constant=_not_json)
+
+
 def parse_text(content_type: str | None, body: bytes) -> str:
     """The ``text`` of a ``TextIn`` body: 415, 400 or 422 with a message saying what to fix."""
     # No Content-Type at all is read as JSON (as FastAPI does); a different type is refused.
     if content_type is not None and not _is_json(content_type):
         raise ApiError(415, UNSUPPORTED_MEDIA_TYPE)
     try:
-        # Integers parse as floats: int() refuses over 4,300 digits, which would call valid JSON
-        # invalid, and no number is ever read (only `text`, a string). NaN and Infinity are not
-        # JSON: refused.
-        parsed: Any = json.loads(body, parse_int=float, parse_constant=_not_json)
+        # As `json.loads` reads bytes: UTF-8, -16 or -32, told apart by their first bytes.
+        parsed: Any = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, deep nesting
         raise ApiError(400, INVALID_JSON) from exc
     if not isinstance(parsed, dict):

@@ -21,6 +21,11 @@ from common.errors import UPSTREAM_BAD_RESPONSE, UPSTREAM_TIMEOUT, UPSTREAM_UNRE
 RAKE = "rake"
 PROSE = "prose"
 
+# UTF-8 as received: \uXXXX escapes would make a body up to 3x larger than the one the edge
+# accepted, and the upstream's size cap would refuse it. Built once (`json.dumps` with options
+# builds an encoder per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
 logger = logging.getLogger(__name__)
 
 
@@ -41,9 +46,7 @@ class Gateway:
         body = None
         if text is not None:
             headers["Content-Type"] = "application/json"
-            # UTF-8 as received: \uXXXX escapes would make the body up to 3x larger than the one
-            # the edge accepted, and the upstream's size cap would refuse it.
-            body = json.dumps({"text": text}, ensure_ascii=False).encode()
+            body = _ENCODER.encode({"text": text}).encode()
         try:
             async with self.session.request(
                 method,
