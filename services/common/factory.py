@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from typing import TypedDict, TypeVar
@@ -105,8 +106,14 @@ def run_service(
         settings = settings_class()
     except ValidationError as exc:
         sys.exit(describe_settings_error(exc))
+    app = create_app(settings)
+    # What exists now (modules, the app, prose-app's spaCy pipeline) lives as long as the
+    # process: frozen, full collections stop walking it. In prose-app one took 33 ms, a pause of
+    # the event loop and every request on it.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.bind_host,
         port=settings.port,
         log_config=LOG_CONFIG,

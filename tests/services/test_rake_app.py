@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
 import rake_app.app
+from common import RakeSettings, factory
 from rake_app.app import INLINE_MAX_CHARS, LARGE_TEXT_SCORERS
+from rake_app.app import create_app as create_rake_app
 from rake_app.rake import extract_keywords
-from tests.services.helpers import COMMON_ROUTES, call
+from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, call
 from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
 
 
@@ -110,3 +115,26 @@ def test_keywords_large_texts_are_scored_at_most_limit_at_once(
     assert [(reply.status, reply.body) for reply in replies] == [
         (200, [{"candidate": "global system", "score": 4}])
     ] * LARGE_BURST
+
+
+def test_run_service_freezes_what_startup_built_then_serves_the_app(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Long-lived objects out of the collector's view: full collections no longer walk them.
+    served: list[tuple[object, int, dict[str, object]]] = []
+
+    def fake_run(app: object, **options: object) -> None:
+        served.append((app, gc.get_freeze_count(), options))
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setenv("API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("RAKE_PORT", "18081")
+    try:
+        factory.run_service(create_rake_app, RakeSettings)
+    finally:
+        gc.unfreeze()
+
+    [(app, frozen, options)] = served
+    assert isinstance(app, FastAPI) and app.title == "rake-app"
+    assert frozen > 10_000  # modules, the app and its routes at least
+    assert (options["host"], options["port"]) == ("127.0.0.1", 18081)
