@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from pydantic import AliasChoices
@@ -28,32 +29,29 @@ _SERVICE_VARIABLES = _service_variables()
 _PULUMI_VARIABLE = re.compile(r"^PULUMI_.*$")
 
 
-def _remove_configuring_variables() -> None:
-    # A developer's shell must not change what a test sees (or a test's, the next one).
+@contextmanager
+def _hermetic_environ() -> Iterator[None]:
+    """Without the variables that configure a service or Pulumi (a developer's shell must not
+    change what a test sees), and as it was again afterwards."""
+    saved = dict(os.environ)
     for name in [n for n in os.environ if n in _SERVICE_VARIABLES or _PULUMI_VARIABLE.match(n)]:
         del os.environ[name]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def clean_session_environ() -> Iterator[None]:
-    """Before any session fixture (the in-thread services read their settings once), and
-    restored after the run."""
-    saved = dict(os.environ)
-    _remove_configuring_variables()
     try:
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clean_session_environ() -> Iterator[None]:
+    """Before any session fixture: the in-thread services read their settings once."""
+    with _hermetic_environ():
+        yield
 
 
 @pytest.fixture(autouse=True)
 def clean_environ() -> Iterator[None]:
     """Each test starts clean and leaves nothing behind for the next."""
-    saved = dict(os.environ)
-    _remove_configuring_variables()
-    try:
+    with _hermetic_environ():
         yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)

@@ -9,7 +9,9 @@ import pytest
 from fastapi import FastAPI
 
 from common import NlpClientSettings, errors
+from common.logs import JsonFormatter
 from nlp_client.gateway import gateway_lifespan
+from tests.robustness.faults import Fault, faulty_upstream
 from tests.services.conftest import EdgeFactory
 from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, call
 from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
@@ -200,3 +202,30 @@ def test_edge_gateway_repr_never_shows_the_key() -> None:
             return repr(app.state.gateway)
 
     assert TEST_API_KEY not in asyncio.run(gateway_repr())
+
+
+@pytest.mark.parametrize("fault", ["garbage", "bad-json"])
+def test_edge_failure_log_names_the_cause_never_the_key(
+    edge: EdgeFactory, fault: Fault, caplog: pytest.LogCaptureFixture
+) -> None:
+    # aiohttp's errors for a malformed answer hold the request, headers (the key) included.
+    with faulty_upstream(fault) as upstream, edge(rake=upstream, prose=upstream) as url:
+        reply = call("POST", f"{url}/keywords", json_body={"text": "x"})
+
+    failures = [r for r in caplog.records if r.getMessage() == "upstream call failed"]
+    logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)
+    assert (reply.status, reply.body) == (502, {"message": errors.UPSTREAM_BAD_RESPONSE})
+    assert [(r.upstream, r.status) for r in failures] == [("rake", 502)]  # type: ignore[attr-defined]
+    assert TEST_API_KEY not in logged
+
+
+def test_edge_does_not_follow_an_upstream_redirect(edge: EdgeFactory) -> None:
+    # Followed, the redirect would take the key to a server that never answers: a 504, later.
+    with (
+        faulty_upstream("hang") as elsewhere,
+        faulty_upstream("redirect", location=f"{elsewhere}/keywords") as upstream,
+        edge(rake=upstream, prose=upstream) as url,
+    ):
+        reply = call("POST", f"{url}/keywords", json_body={"text": "x"})
+
+    assert (reply.status, reply.body) == (502, {"message": errors.UPSTREAM_BAD_RESPONSE})
