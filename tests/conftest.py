@@ -1,4 +1,5 @@
-"""Suite-wide fixtures: a hermetic environment for every test, session fixtures included."""
+"""Suite-wide fixtures: a hermetic environment for every test (session fixtures included), and
+prose-app's spaCy pipeline, loaded once for the whole session."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import pytest
 from pydantic import AliasChoices
 
 from common import NlpClientSettings, ProseSettings, RakeSettings
+
+if TYPE_CHECKING:
+    from prose_app.nlp import Prose
 
 
 def _service_variables() -> frozenset[str]:
@@ -55,3 +60,12 @@ def clean_environ() -> Iterator[None]:
     """Each test starts clean and leaves nothing behind for the next."""
     with _hermetic_environ():
         yield
+
+
+@pytest.fixture(scope="session")
+def prose() -> Prose:
+    """prose-app's spaCy pipeline (the settings' default model), loaded once per session (~2 s)
+    and shared by every test that serves prose-app."""
+    from prose_app.nlp import load_pipeline  # imports spaCy: only for the tests that need it
+
+    return load_pipeline(ProseSettings.model_fields["spacy_model"].default)

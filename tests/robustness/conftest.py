@@ -14,15 +14,10 @@ import pytest
 from common import NlpClientSettings, ProseSettings, RakeSettings
 from nlp_client.app import create_app as create_edge_app
 from prose_app.app import create_app as create_prose_app
-from prose_app.nlp import Prose, load_pipeline
+from prose_app.nlp import Prose
 from rake_app.app import create_app as create_rake_app
 from tests.robustness.helpers import BODY_TIMEOUT_SECONDS, HEADER_TIMEOUT_SECONDS, Served
 from tests.services.helpers import TEST_API_KEY, serve_in_thread
-
-
-@pytest.fixture(scope="session")
-def prose_pipeline() -> Prose:
-    return load_pipeline(ProseSettings(api_key=TEST_API_KEY).spacy_model)
 
 
 @pytest.fixture(scope="session")
@@ -37,13 +32,13 @@ def rake_served() -> Iterator[Served]:
 
 
 @pytest.fixture(scope="session")
-def prose_served(prose_pipeline: Prose) -> Iterator[Served]:
+def prose_served(prose: Prose) -> Iterator[Served]:
     settings = ProseSettings(
         api_key=TEST_API_KEY,
         body_timeout=BODY_TIMEOUT_SECONDS,
         header_timeout=HEADER_TIMEOUT_SECONDS,
     )
-    with serve_in_thread(create_prose_app(settings, prose=prose_pipeline), settings) as url:
+    with serve_in_thread(create_prose_app(settings, prose=prose), settings) as url:
         yield Served(url=url)
 
 

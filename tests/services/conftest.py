@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from common import NlpClientSettings, ProseSettings, RakeSettings, TextBody, create_service_app
 from nlp_client.app import create_app as create_nlp_client_app
 from prose_app.app import create_app as create_prose_app
-from prose_app.nlp import Prose, load_pipeline
+from prose_app.nlp import Prose
 from rake_app.app import create_app as create_rake_app
 from tests.services.fake_upstream import fake_upstream
 from tests.services.helpers import TEST_API_KEY, serve_in_thread
@@ -38,12 +38,6 @@ def rake_url(rake_settings: RakeSettings) -> Iterator[str]:
 def prose_settings() -> ProseSettings:
     # prose-app's own body cap (not TEST_MAX_BODY_BYTES): its tests check the shipped default.
     return ProseSettings(api_key=TEST_API_KEY)
-
-
-@pytest.fixture(scope="session")
-def prose(prose_settings: ProseSettings) -> Prose:
-    """The spaCy pipeline, loaded once per session (~2 s) and shared by every prose-app test."""
-    return load_pipeline(prose_settings.spacy_model)
 
 
 @pytest.fixture(scope="session")
