@@ -175,7 +175,7 @@ def test_launcher_without_api_key_prints_a_generated_key_the_curl_example_uses()
 def test_launcher_with_api_key_says_so_and_stops_all_three_on_sigint() -> None:
     with launched({API_KEY_ENV: TEST_API_KEY}) as run:
         printed = run.read_until_up()
-        # The key is printed only inside the curl example (the README's "with the API key").
+        # The key is printed only inside the curl example (docs/api.md, "Run it locally").
         assert printed == _banner(
             f"API key: from the {API_KEY_ENV} environment variable", run.edge, TEST_API_KEY
         )
