@@ -2,8 +2,8 @@
 
 A relayed request needs three steps: the key check, the body check and the upstream call. Going
 through FastAPI and Starlette around them (router, dependency solver, route wrappers, request and
-response objects) cost the edge more CPU than the hop itself and kept it from its bars (benchmarks/README.md,
-``benchmarks/bench_edge.py``). So these four operations run the same three framework-free steps
+response objects) cost the edge more CPU than the hop itself and kept it from its bars
+(``benchmarks/bench_edge.py``). So these four operations run the same three framework-free steps
 (`check_api_key`, `parse_text`, `Gateway.fetch`) here, behind the same access log and body
 limits. FastAPI still declares them, with endpoints made of the same steps: the OpenAPI document
 and ``GET /routes`` have one source, and a test holds both paths to the same answers
