@@ -1,35 +1,32 @@
-"""The whole program: settings -> components -> exports. What a stack builds is in its config."""
+"""The whole program: settings -> components -> exports. What a stack builds is in its config.
+
+Settings become component args in components/wiring.py.
+"""
 
 from __future__ import annotations
 
 import pulumi
 
-from components.dev_user_group import DevUserGroup, DevUserGroupArgs
-from components.fargate_app import FargateApp, FargateAppArgs
-from components.provider import stack_providers
-from components.settings import load_settings, repository_output
-from components.shared_repo import SharedRepo, SharedRepoArgs
-from components.vendor import vendor_images
+from components import wiring
+from components.dev_user_group import DevUserGroup
+from components.fargate_app import FargateApp
+from components.settings import load_settings
+from components.shared_repo import SharedRepo, repository_output
 
 settings = load_settings()
-providers = stack_providers(settings)
+providers = wiring.providers(settings)
 
 repos = {
     repo.name: SharedRepo(
         repo.name,
-        SharedRepoArgs.from_settings(repo, settings, providers.registry),
+        wiring.shared_repo_args(repo, settings, providers.registry),
         opts=providers.opts(),
     )
     for repo in settings.repositories
 }
 developers = DevUserGroup(
     "developers",
-    DevUserGroupArgs(
-        group_name=settings.developers.group,
-        repositories=list(repos.values()),
-        user_names=settings.developers.users,
-        create_access_keys=settings.create_access_keys,
-    ),
+    wiring.dev_user_group_args(settings, list(repos.values())),
     opts=providers.opts(),
 )
 
@@ -39,7 +36,7 @@ developers = DevUserGroup(
 app = (
     FargateApp(
         "app",
-        FargateAppArgs.from_settings(settings, repos, vendor_images(settings)),
+        wiring.fargate_app_args(settings, repos, wiring.app_vendor_images(settings)),
         opts=providers.opts(),
     )
     if settings.app

@@ -28,9 +28,7 @@ from components.iam import (
     ecs_tasks_trust_policy,
     merged_policy_document,
 )
-from components.settings import AppSettings, ContainerSettings, Settings
-from components.shared_repo import IMAGE_PLATFORM, KMS_ACTIONS, Grants, SharedRepo
-from components.vendor import VendorImage
+from components.shared_repo import IMAGE_PLATFORM, KMS_ACTIONS, Grants
 from policy.rules import PUBLIC_INGRESS_TAG
 
 TYPE: Final = "ecr-cross-account:components:FargateApp"
@@ -96,18 +94,18 @@ class FargateAppArgs:
     account_id: str
     # The stack's region (where containers send their logs).
     region: str
-    # The sizes default to the config's defaults (AppSettings), so the two cannot drift.
+    # The config's `app` keys default to these (components/settings.py reads them from here).
     # Default: 2 tasks, one per AZ.
-    desired_count: int = AppSettings.desired_count
+    desired_count: int = 2
     # Default: CPU autoscaling up to 4 tasks.
-    max_count: int = AppSettings.max_count
+    max_count: int = 4
     # Default: 1 vCPU and 2 GiB for the whole task (room for spaCy's pipeline).
-    cpu: int = AppSettings.cpu
-    memory: int = AppSettings.memory
+    cpu: int = 1024
+    memory: int = 2048
     # Default: one NAT gateway shared by both AZs ("OnePerAz" survives an AZ outage).
-    nat_gateways: str = AppSettings.nat_gateways
+    nat_gateways: str = "Single"
     # Default: 30 days of container logs.
-    log_retention_days: int = AppSettings.log_retention_days
+    log_retention_days: int = 30
     # Default: HTTP only; with an ACM certificate, HTTPS and an HTTP->HTTPS redirect.
     alb_certificate_arn: pulumi.Input[str] | None = None
     # Default: the AWS-managed key `aws/secretsmanager`, which needs no grant.
@@ -116,50 +114,6 @@ class FargateAppArgs:
     health_check_grace_period_seconds: int = 60
     # Default: scale out above 60% average CPU.
     autoscaling_cpu_target_percent: float = 60.0
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        repos: Mapping[str, SharedRepo],
-        vendor: Mapping[str, VendorImage],
-    ) -> FargateAppArgs:
-        """The args of the stack's `app`: each container's image from its repository.
-
-        `repository: nlp-client` runs this stack's image; `vendorRepository: rake-app` runs the
-        vendor's (settings has checked that every name exists and `app` comes with `apiKey`).
-        """
-        app, api_key = settings.app, settings.api_key
-        assert app is not None and api_key is not None
-
-        def container(spec: ContainerSettings) -> ContainerSpec:
-            source: SharedRepo | VendorImage = (
-                repos[spec.repository] if spec.repository else vendor[str(spec.vendor_repository)]
-            )
-            return ContainerSpec(
-                name=spec.name,
-                image=source.image_uri,
-                repository=source if isinstance(source, SharedRepo) else source.repository,
-                port=spec.port,
-                ingress=spec.ingress,
-                depends_on=spec.depends_on,
-                environment=spec.environment,
-            )
-
-        return cls(
-            containers=[container(spec) for spec in app.containers],
-            api_key=api_key,
-            account_id=settings.account_id,
-            region=settings.region,
-            desired_count=app.desired_count,
-            max_count=app.max_count,
-            cpu=app.cpu,
-            memory=app.memory,
-            nat_gateways=app.nat_gateways,
-            log_retention_days=app.log_retention_days,
-            alb_certificate_arn=app.certificate_arn,
-            secret_kms_key_arn=app.secret_kms_key_arn,
-        )
 
 
 class FargateApp(pulumi.ComponentResource):

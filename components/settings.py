@@ -41,6 +41,7 @@ from components.aws_values import (
     STACK_NAME,
 )
 from components.config_reader import Problems, Reader, decoded, keys_text
+from components.vendor import VendorSource
 
 PROJECT: Final = "ecr-cross-account"
 REGION_KEY: Final = "aws:region"
@@ -135,18 +136,6 @@ class AppSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
-class VendorSettings:
-    """Where the vendor's image comes from: its stack's outputs, or a pinned image + ARN."""
-
-    # Exactly one of `stack` and `image` is set; `repository_arn` goes with `image`.
-    stack: str | None = None
-    image: str | None = None
-    repository_arn: str | None = None
-    # Default: the vendor repository is AES256-encrypted (set with `image` when it uses a KMS key).
-    kms_key_arn: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything a stack's config says, validated."""
 
@@ -165,7 +154,7 @@ class Settings:
     # Default: console passwords only, no long-lived access keys.
     create_access_keys: bool = DEFAULT_CREATE_ACCESS_KEYS
     # Default: no vendor image (set when a container uses `vendorRepository`).
-    vendor: VendorSettings | None = None
+    vendor: VendorSource | None = None
     # Default: no app (the stack only publishes images).
     app: AppSettings | None = None
     # The API key as a secret Output; set whenever `app` is.
@@ -353,7 +342,7 @@ def _assume_role(top: Reader) -> AssumeRoleSettings | None:
     )
 
 
-def _vendor(top: Reader) -> VendorSettings | None:
+def _vendor(top: Reader) -> VendorSource | None:
     stack = top.string(
         "vendorStack", pattern=STACK_NAME, expected="a stack name such as 'org/project/vendor'"
     )
@@ -397,13 +386,13 @@ def _vendor(top: Reader) -> VendorSettings | None:
                 f"a KMS key of the vendor repository's account {account} in {region}",
                 kms_key_arn,
             )
-    return VendorSettings(stack=stack, image=image, repository_arn=arn, kms_key_arn=kms_key_arn)
+    return VendorSource(stack=stack, image=image, repository_arn=arn, kms_key_arn=kms_key_arn)
 
 
 def _check_vendor_use(
     problems: Problems,
     app: AppSettings | None,
-    vendor: VendorSettings | None,
+    vendor: VendorSource | None,
     *,
     present: set[str],
 ) -> None:
@@ -628,11 +617,3 @@ def load_settings(project: str | None = None) -> Settings:
         secret_keys=frozenset(k for k in values if _is_secret_key(f"{project}:{k}")),
         project=project,
     )
-
-
-def repository_output(repository_name: str, attribute: str) -> str:
-    """The stack output a repository's attribute is exported under (and read by the customer).
-
-    `repository_output("rake-app", "image_uri")` -> `"rake_app_image_uri"`.
-    """
-    return re.sub(r"[^a-z0-9]+", "_", repository_name) + f"_{attribute}"

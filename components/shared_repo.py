@@ -9,6 +9,7 @@ group. The resource-policy half (consumer accounts and/or an organization, pull 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -32,7 +33,6 @@ from components.iam import (
     statement_id,
 )
 from components.provider import RegistryLogin
-from components.settings import DEFAULT_KEEP_RELEASE_IMAGES, RepositorySettings, Settings
 
 TYPE = "ecr-cross-account:components:SharedRepo"
 
@@ -128,26 +128,9 @@ class SharedRepoArgs:
     # Default: AES256 with an AWS-owned key.
     kms_key_arn: str | None = None
     # Default: keep the newest 10 tagged images.
-    keep_release_images: int = DEFAULT_KEEP_RELEASE_IMAGES
+    keep_release_images: int = 10
     # Default: `pulumi destroy` refuses to delete a repository that still holds images.
     force_delete: bool = False
-
-    @classmethod
-    def from_settings(
-        cls, repository: RepositorySettings, settings: Settings, registry: RegistryLogin
-    ) -> SharedRepoArgs:
-        """The args of one configured repository."""
-        return cls(
-            repository_name=repository.name,
-            source=repository.source,
-            image_tag=settings.image_tag,
-            registry=registry,
-            pull_accounts=repository.pull_accounts,
-            pull_org_id=repository.pull_org_id,
-            kms_key_arn=repository.kms_key_arn,
-            keep_release_images=settings.keep_release_images,
-            force_delete=settings.force_delete,
-        )
 
 
 def _validate(args: SharedRepoArgs) -> None:
@@ -266,3 +249,11 @@ class SharedRepo(pulumi.ComponentResource, Grants):
                 "image_uri": self.image_uri,
             }
         )
+
+
+def repository_output(repository_name: str, attribute: str) -> str:
+    """The stack output a repository's attribute is exported under (and read by the customer).
+
+    `repository_output("rake-app", "image_uri")` -> `"rake_app_image_uri"`.
+    """
+    return re.sub(r"[^a-z0-9]+", "_", repository_name) + f"_{attribute}"

@@ -1,7 +1,7 @@
 """Where a customer stack's vendor images come from: the vendor stack's outputs, or pinned config.
 
 With `vendorStack`, a StackReference reads `<repo>_image_uri` and `<repo>_repository_arn`, the
-names the vendor stack exports (`components.settings.repository_output`), so both stacks agree by
+names the vendor stack exports (`components.shared_repo.repository_output`), so both stacks agree by
 construction. A customer without access to the vendor's Pulumi state sets `vendorImage` and
 `vendorRepositoryArn` instead. Either way the image is pinned by digest and the repository is a
 `RepoRef`, whose pull grant goes into the customer's execution role.
@@ -10,6 +10,7 @@ construction. A customer without access to the vendor's Pulumi state sets `vendo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -17,8 +18,7 @@ import pulumi
 
 from components.aws_values import ECR_IMAGE_BY_DIGEST, ECR_REPOSITORY_ARN
 from components.config_reader import format_problem
-from components.settings import Settings, repository_output
-from components.shared_repo import RepoRef
+from components.shared_repo import RepoRef, repository_output
 
 # Logical name of the StackReference resource (its `name` input is the configured stack).
 STACK_REFERENCE_NAME: Final = "vendor"
@@ -34,18 +34,25 @@ class VendorImage:
     repository: RepoRef
 
 
-def vendor_images(settings: Settings) -> dict[str, VendorImage]:
+@dataclass(frozen=True, kw_only=True)
+class VendorSource:
+    """Where the vendor's images come from: its stack's outputs, or a pinned image + ARN."""
+
+    # Exactly one of `stack` and `image` is set; `repository_arn` goes with `image`.
+    stack: str | None = None
+    image: str | None = None
+    repository_arn: str | None = None
+    # Default: the vendor repository is AES256-encrypted (set with `image` when it uses a KMS key).
+    kms_key_arn: str | None = None
+
+
+def vendor_images(names: Sequence[str], vendor: VendorSource | None) -> dict[str, VendorImage]:
     """The vendor images the app's containers name (`vendorRepository`), by repository name.
 
     Empty when no container uses a vendor image; settings has already checked that exactly one of
     `vendorStack` and `vendorImage` is set otherwise.
     """
-    names = sorted(
-        {c.vendor_repository for c in settings.app.containers if c.vendor_repository}
-        if settings.app
-        else set()
-    )
-    vendor = settings.vendor
+    names = sorted(set(names))
     if not names or vendor is None:
         return {}
     if vendor.stack is None:

@@ -23,11 +23,11 @@ from components.settings import (
     DevelopersSettings,
     RepositorySettings,
     Settings,
-    VendorSettings,
     load_settings,
     parse_settings,
-    repository_output,
 )
+from components.shared_repo import repository_output
+from components.vendor import VendorSource
 from tests.infra.conftest import PROJECT, ROOT, as_config_string, stack_config, yaml_config
 
 P = f"{PROJECT}:"
@@ -95,7 +95,7 @@ def test_settings_customer_stack_file_parses_to_exact_settings() -> None:
             RepositorySettings(name="prose-app", source="services/prose_app"),
         ),
         force_delete=True,
-        vendor=VendorSettings(stack="organization/ecr-cross-account/vendor"),
+        vendor=VendorSource(stack="organization/ecr-cross-account/vendor"),
         app=AppSettings(
             containers=(
                 ContainerSettings(
@@ -296,7 +296,7 @@ def test_settings_vendor_image_variant_parses() -> None:
     settings = parse(
         "customer", vendorStack=None, vendorImage=VENDOR_IMAGE, vendorRepositoryArn=VENDOR_ARN
     )
-    assert settings.vendor == VendorSettings(image=VENDOR_IMAGE, repository_arn=VENDOR_ARN)
+    assert settings.vendor == VendorSource(image=VENDOR_IMAGE, repository_arn=VENDOR_ARN)
 
 
 def test_settings_vendor_kms_key_must_belong_to_the_vendor_repository() -> None:
@@ -468,7 +468,7 @@ def test_load_settings_reads_config_and_secret_keys_from_the_environment(
     settings = load_settings(PROJECT)
     assert (settings.account_id, settings.vendor) == (
         "999988887777",
-        VendorSettings(stack="organization/ecr-cross-account/vendor"),
+        VendorSource(stack="organization/ecr-cross-account/vendor"),
     )
     assert settings.api_key is not None
     assert _sync_await(settings.api_key.is_secret()) is True
