@@ -17,12 +17,12 @@ settings = load_settings()
 providers = wiring.providers(settings)
 
 repos = {
-    repo.name: SharedRepo(
-        repo.name,
-        wiring.shared_repo_args(repo, settings, providers.registry),
+    name: SharedRepo(
+        name,
+        wiring.shared_repo_args(name, repo, settings, providers.registry),
         opts=providers.opts(),
     )
-    for repo in settings.repositories
+    for name, repo in settings.repositories.items()
 }
 developers = DevUserGroup(
     "developers",

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_values import IAM_GROUP_NAME, IAM_NAME
-from components.config_reader import format_problem
+from components.config_errors import format_problem
 from components.iam import merged_policy_document
 from components.shared_repo import Grants
 
@@ -40,29 +39,16 @@ class DevUserGroupArgs:
 
 
 def _validate(args: DevUserGroupArgs) -> None:
-    problems = [
-        format_problem(f"DevUserGroupArgs.user_names[{i}]", "an IAM user name", user)
-        for i, user in enumerate(args.user_names)
-        if not IAM_NAME.fullmatch(user)
-    ]
-    if not IAM_GROUP_NAME.fullmatch(args.group_name):
-        problems.append(
-            format_problem("DevUserGroupArgs.group_name", "an IAM group name", args.group_name)
-        )
-    if not args.repositories:
-        problems.append(
-            format_problem("DevUserGroupArgs.repositories", "at least one repository", [])
-        )
+    # Names come validated from the stack's settings (components/settings.py); this is the
+    # component's own knob.
     if not MIN_PASSWORD_LENGTH <= args.password_length <= 128:
-        problems.append(
+        raise ValueError(
             format_problem(
                 "DevUserGroupArgs.password_length",
                 f"{MIN_PASSWORD_LENGTH} to 128 characters",
                 args.password_length,
             )
         )
-    if problems:
-        raise ValueError("\n".join(problems))
 
 
 class DevUserGroup(pulumi.ComponentResource):

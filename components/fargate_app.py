@@ -19,8 +19,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from components.aws_values import FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS, NAT_GATEWAY_STRATEGIES
-from components.config_reader import format_problem
+from components.config_errors import format_problem
 from components.container_definitions import Container, LogSettings, container_definitions
 from components.iam import (
     PolicyStatement,
@@ -509,43 +508,12 @@ class FargateApp(pulumi.ComponentResource):
 
 
 def _validate(args: FargateAppArgs) -> None:
-    """Every problem with the args at once, as one ValueError (Outputs are not checked)."""
+    """The component's own knobs, at once (settings validate everything the config sets)."""
     problems: list[str] = []
 
     def bad(key: str, expected: str, value: object) -> None:
         problems.append(format_problem(f"FargateAppArgs.{key}", expected, value))
 
-    names = [c.name for c in args.containers]
-    ports = [c.port for c in args.containers]
-    ingress = [c.name for c in args.containers if c.ingress]
-    if len(ingress) != 1:
-        bad("containers", "exactly one container with ingress=True", ingress)
-    for index, container in enumerate(args.containers):
-        key = f"containers[{index}]"
-        if names.index(container.name) != index:
-            bad(f"{key}.name", "a name no other container has", container.name)
-        if not 1 <= container.port <= 65535 or ports.index(container.port) != index:
-            # The containers of a Fargate task share one network namespace (localhost).
-            bad(
-                f"{key}.port", "a port from 1 to 65535 that no other container uses", container.port
-            )
-        for dep_index, dependency in enumerate(container.depends_on):
-            if dependency not in names or dependency == container.name:
-                bad(f"{key}.depends_on[{dep_index}]", "the name of another container", dependency)
-        if API_KEY_ENV in container.environment:
-            bad(f"{key}.environment", f"no {API_KEY_ENV} (it is injected as a secret)", API_KEY_ENV)
-    if not 1 <= args.desired_count <= args.max_count:
-        bad("desired_count", f"1 to max_count ({args.max_count})", args.desired_count)
-    if args.memory not in FARGATE_MEMORY_BY_CPU.get(args.cpu, ()):
-        bad("memory", f"a Fargate memory size for cpu {args.cpu}", args.memory)
-    if args.nat_gateways not in NAT_GATEWAY_STRATEGIES:
-        bad(
-            "nat_gateways",
-            "'Single' or 'OnePerAz' (tasks reach ECR through NAT)",
-            args.nat_gateways,
-        )
-    if args.log_retention_days not in LOG_RETENTION_DAYS:
-        bad("log_retention_days", "a CloudWatch Logs retention period", args.log_retention_days)
     if args.health_check_grace_period_seconds < 0:
         bad(
             "health_check_grace_period_seconds", "0 or more", args.health_check_grace_period_seconds

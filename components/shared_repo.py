@@ -18,8 +18,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
-from components.aws_values import ACCOUNT_ID, ECR_REPOSITORY_ARN, ORG_ID, REPOSITORY_NAME
-from components.config_reader import format_problem
+from components.aws_values import ECR_REPOSITORY_ARN
+from components.config_errors import format_problem
 from components.iam import (
     DESCRIBE_ACTIONS,
     PULL_ACTIONS,
@@ -110,7 +110,10 @@ class RepoRef(Grants):
 
 @dataclass(frozen=True, kw_only=True)
 class SharedRepoArgs:
-    """What SharedRepo builds: the repository, its image, and its consumers."""
+    """What SharedRepo builds: the repository, its image, and its consumers.
+
+    Not re-checked here: the stack's settings (components/settings.py) validate every value.
+    """
 
     # ECR repository name, e.g. "rake-app".
     repository_name: str
@@ -133,38 +136,6 @@ class SharedRepoArgs:
     force_delete: bool = False
 
 
-def _validate(args: SharedRepoArgs) -> None:
-    problems = [
-        format_problem(f"SharedRepoArgs.pull_accounts[{i}]", "a 12-digit AWS account ID", a)
-        for i, a in enumerate(args.pull_accounts)
-        if not ACCOUNT_ID.fullmatch(a)
-    ]
-    if not REPOSITORY_NAME.fullmatch(args.repository_name):
-        problems.append(
-            format_problem(
-                "SharedRepoArgs.repository_name", "an ECR repository name", args.repository_name
-            )
-        )
-    if args.pull_org_id is not None and not ORG_ID.fullmatch(args.pull_org_id):
-        problems.append(
-            format_problem(
-                "SharedRepoArgs.pull_org_id", "an AWS Organizations ID", args.pull_org_id
-            )
-        )
-    if args.keep_release_images < 1:
-        problems.append(
-            format_problem(
-                "SharedRepoArgs.keep_release_images", "at least 1", args.keep_release_images
-            )
-        )
-    if len(PurePosixPath(args.source).parts) < 2:
-        problems.append(
-            format_problem("SharedRepoArgs.source", "a directory below the context", args.source)
-        )
-    if problems:
-        raise ValueError("\n".join(problems))
-
-
 class SharedRepo(pulumi.ComponentResource, Grants):
     """An ECR repository with its pushed image; consumer accounts may pull and nothing else."""
 
@@ -181,7 +152,6 @@ class SharedRepo(pulumi.ComponentResource, Grants):
         self, name: str, args: SharedRepoArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TYPE, name, None, opts)
-        _validate(args)
         child = pulumi.ResourceOptions(parent=self)
         self.kms_key_arn = args.kms_key_arn
         self.repository = aws.ecr.Repository(

@@ -17,7 +17,7 @@ from typing import Any, Final
 import pulumi
 
 from components.aws_values import ECR_IMAGE_BY_DIGEST, ECR_REPOSITORY_ARN
-from components.config_reader import format_problem
+from components.config_errors import format_problem
 from components.shared_repo import RepoRef, repository_output
 
 # Logical name of the StackReference resource (its `name` input is the configured stack).

@@ -35,11 +35,11 @@ def providers(settings: Settings) -> Providers:
 
 
 def shared_repo_args(
-    repository: RepositorySettings, settings: Settings, registry: RegistryLogin
+    name: str, repository: RepositorySettings, settings: Settings, registry: RegistryLogin
 ) -> SharedRepoArgs:
-    """The args of one configured repository."""
+    """The args of the configured repository `repositories.<name>`."""
     return SharedRepoArgs(
-        repository_name=repository.name,
+        repository_name=name,
         source=repository.source,
         image_tag=settings.image_tag,
         registry=registry,

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from components.aws_values import ACCOUNT_ID, ROLE_ARN
-from components.settings import PROJECT, AppSettings
+from components.fargate_app import FargateAppArgs
+from components.settings import PROJECT
 
 SIDES: Final = ("vendor", "customer")
 STATIC_KEY_VARIABLES: Final = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -308,7 +309,7 @@ def expected_creates(config: Mapping[str, Any]) -> dict[str, int]:
             "aws:ecs/service:Service": 1,
             "aws:lb/loadBalancer:LoadBalancer": 1,
             "aws:ec2/natGateway:NatGateway": NAT_GATEWAYS_BY_STRATEGY[
-                app.get("natGateways", AppSettings.nat_gateways)
+                app.get("natGateways", FargateAppArgs.nat_gateways)
             ],
         }
     return expected
