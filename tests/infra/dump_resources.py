@@ -5,9 +5,9 @@ committed stacks and the acceptance variants (tests/acceptance/test_configs_unde
 writes every registered resource's type, name, URN, parent, provider, options and inputs as JSON,
 sorted by URN. Run it in two checkouts and diff the files:
 
-    $ .venv/bin/python -m tools.dump_resources > after.json
-    $ (cd ../main-copy && python -m tools.dump_resources) > before.json
-    $ .venv/bin/python -m tools.dump_resources --diff before.json after.json
+    $ .venv/bin/python -m tests.infra.dump_resources > after.json
+    $ (cd ../main-copy && python -m tests.infra.dump_resources) > before.json
+    $ .venv/bin/python -m tests.infra.dump_resources --diff before.json after.json
 
 A dev tool: it needs the test harness (the `dev` dependency group), not AWS or the Pulumi CLI.
 """
@@ -123,7 +123,7 @@ def main(argv: Sequence[str]) -> int:
         print("\n".join(lines) if lines else "no differences")
         return 1 if lines else 0
     if argv:
-        print("usage: python -m tools.dump_resources [--diff BEFORE.json AFTER.json]")
+        print("usage: python -m tests.infra.dump_resources [--diff BEFORE.json AFTER.json]")
         return 2
     json.dump(dump(), sys.stdout, indent=1, sort_keys=True, default=repr)
     print()
