@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from components.aws_values import PUBLIC_INGRESS_TAG
 from components.config_errors import format_problem
 from components.container_definitions import Container, LogSettings, container_definitions
 from components.iam import (
@@ -28,7 +29,6 @@ from components.iam import (
     merged_policy_document,
 )
 from components.shared_repo import IMAGE_PLATFORM, KMS_ACTIONS, Grants
-from policy.rules import PUBLIC_INGRESS_TAG
 
 TYPE: Final = "ecr-cross-account:components:FargateApp"
 
