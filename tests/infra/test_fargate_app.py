@@ -9,12 +9,8 @@ import pulumi
 import pytest
 
 from common.settings import KEEP_ALIVE_SECONDS, NlpClientSettings
-from components.fargate_app import (
-    ALB_IDLE_TIMEOUT_SECONDS,
-    ContainerSpec,
-    FargateApp,
-    FargateAppArgs,
-)
+from components.fargate_app import ContainerSpec, FargateApp, FargateAppArgs
+from components.load_balancer import ALB_IDLE_TIMEOUT_SECONDS
 from components.shared_repo import RepoRef
 from tests.infra.app_helpers import (
     HTTP_RULES,
