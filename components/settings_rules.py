@@ -16,6 +16,7 @@ from components.aws_values import (
     FARGATE_SIZES_URL,
 )
 from components.config_errors import Problems, keys_text
+from components.service_ports import derived_environment
 
 if TYPE_CHECKING:  # the models import this module to run the rules
     from components.settings import AppSettings, Settings
@@ -163,3 +164,17 @@ def _check_containers(app: AppSettings, problems: Problems, repositories: set[st
     ingress = [c.name for c in app.containers if c.ingress]
     if len(ingress) != 1:
         problems.bad("app.containers", "exactly one container with `ingress: true`", ingress)
+    _check_derived_environment(app, problems)
+
+
+def _check_derived_environment(app: AppSettings, problems: Problems) -> None:
+    """A variable the stack sets from the ports (service_ports) is not set to something else."""
+    ports = {c.name: c.port for c in app.containers}
+    for index, container in enumerate(app.containers):
+        for variable, value in derived_environment(container.name, ports).items():
+            if container.environment.get(variable, value) != value:
+                problems.bad(
+                    f"app.containers[{index}].environment.{variable}",
+                    f"{value!r} or no {variable} (the stack sets it from the containers' ports)",
+                    container.environment[variable],
+                )

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from components.dev_user_group import DevUserGroupArgs
 from components.fargate_app import ContainerSpec, FargateAppArgs
 from components.provider import Providers, RegistryLogin, stack_providers
+from components.service_ports import derived_environment
 from components.settings import ContainerSettings, RepositorySettings, Settings
 from components.shared_repo import Grants, SharedRepo, SharedRepoArgs
 from components.vendor import VendorImage, vendor_images
@@ -78,9 +79,12 @@ def fargate_app_args(
 
     `repository: nlp-client` runs this stack's image; `vendorRepository: rake-app` runs the
     vendor's (settings has checked that every name exists and `app` comes with `apiKey`).
+    The services' port variables and the edge's upstream URLs come from the ports
+    (components/service_ports.py); settings has checked that `environment` agrees.
     """
     app, api_key = settings.app, settings.api_key
     assert app is not None and api_key is not None
+    ports = {c.name: c.port for c in app.containers}
 
     def container(spec: ContainerSettings) -> ContainerSpec:
         source: SharedRepo | VendorImage = (
@@ -93,7 +97,7 @@ def fargate_app_args(
             port=spec.port,
             ingress=spec.ingress,
             depends_on=spec.depends_on,
-            environment=spec.environment,
+            environment={**derived_environment(spec.name, ports), **spec.environment},
         )
 
     return FargateAppArgs(

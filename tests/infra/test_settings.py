@@ -101,10 +101,6 @@ def test_settings_customer_stack_file_parses_to_exact_settings() -> None:
                     repository="nlp-client",
                     ingress=True,
                     depends_on=("rake-app", "prose-app"),
-                    environment={
-                        "RAKE_ENDPOINT": "http://localhost:8081",
-                        "PROSE_ENDPOINT": "http://localhost:8082",
-                    },
                 ),
                 ContainerSettings(
                     name="rake-app",
