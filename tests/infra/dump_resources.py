@@ -88,7 +88,12 @@ def _decoded(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _decoded(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decoded(v) for v in value]
+        items = [_decoded(v) for v in value]
+        names = [i.get("name") for i in items if isinstance(i, dict)]
+        if len(names) == len(items) and None not in names and len(set(names)) == len(names):
+            # Named items (containers, environment variables) by name: a diff names them too.
+            return {str(i["name"]): i for i in items}
+        return items
     return value
 
 
