@@ -96,10 +96,10 @@ class AssumeRoleSettings(ConfigModel):
         str, Text("an IAM role ARN (arn:aws:iam::<account>:role/<name>)", ROLE_ARN)
     ] = Field(description="The role to deploy as.")
     session_name: Annotated[str, Text("2-64 characters of [\\w+=,.@-]", SESSION_NAME)] | None = (
-        Field(None, description="Default: Pulumi's own session name.")
+        Field(None, description="The assumed role's session name (default: Pulumi's own).")
     )
     external_id: Annotated[str, Text("2-1224 characters of [\\w+=,.@:/-]", EXTERNAL_ID)] | None = (
-        Field(None, description="Default: none (the role's trust policy decides if it needs one).")
+        Field(None, description="External ID (default: none; the role's trust policy decides).")
     )
 
 
@@ -162,7 +162,8 @@ class ContainerSettings(ConfigModel):
         Annotated[str, Text("the vendor's repository name", REPOSITORY_NAME)] | None
     ) = Field(None, description="Runs the vendor's image of that repository (or repository).")
     port: Annotated[int, Integer(1, 65535)] = Field(
-        description="Where the image listens: health check, port mapping, target group."
+        description="Where the container listens: health check, port mapping, target group; "
+        "for nlp-client, rake-app and prose-app the stack also sets the service's port variable."
     )
     ingress: Annotated[bool, Boolean()] = Field(
         False, description="The load balancer's target (exactly one container is)."

@@ -32,6 +32,11 @@ def check_rules(settings: Settings, problems: Problems, *, api_key_is_secret: bo
         _check_app(settings.app, problems, settings.region)
         _check_containers(settings.app, problems, set(settings.repositories))
     _check_vendor_use(settings, problems)
+    _check_api_key(settings, problems, api_key_is_secret)
+
+
+def _check_api_key(settings: Settings, problems: Problems, api_key_is_secret: bool) -> None:
+    """`app` comes with `apiKey`, which is set with `--secret`."""
     if settings.app is not None and settings.api_key is None:
         problems.missing("apiKey", "--secret apiKey <value>")
     elif settings.api_key is not None and not api_key_is_secret:
@@ -168,7 +173,8 @@ def _check_containers(app: AppSettings, problems: Problems, repositories: set[st
 
 
 def _check_derived_environment(app: AppSettings, problems: Problems) -> None:
-    """A variable the stack sets from the ports (service_ports) is not set to something else."""
+    """The variables the stack sets from the ports (NLP_CLIENT_PORT, RAKE_PORT, PROSE_PORT,
+    RAKE_ENDPOINT, PROSE_ENDPOINT) are not set to anything else in `environment`."""
     ports = {c.name: c.port for c in app.containers}
     for index, container in enumerate(app.containers):
         for variable, value in derived_environment(container.name, ports).items():
