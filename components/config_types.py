@@ -10,8 +10,8 @@ Values arrive as `pulumi config` stores them: strings, JSON text or already-deco
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -48,12 +48,21 @@ def decoded(value: Any) -> Any:
     return value
 
 
-def _plain(validate: Callable[[Any], Any]) -> core_schema.CoreSchema:
-    return core_schema.no_info_plain_validator_function(validate)
+class _Plain(ABC):
+    """A marker whose `validate` alone reads the value (pydantic's own checks of the type do not
+    run, so every error is `invalid(...)`)."""
+
+    @abstractmethod
+    def validate(self, value: Any) -> Any: ...
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(self.validate)
 
 
 @dataclass(frozen=True)
-class Text:
+class Text(_Plain):
     """A string, matching `pattern` when one is given."""
 
     expected: str
@@ -61,11 +70,6 @@ class Text:
     # Accept a number as its decimal text (`pulumi config set --path 'ids[0]' 222222222222`
     # stores digits as a number; a lost leading zero is then refused by the pattern).
     numbers: bool = False
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return _plain(self.validate)
 
     def validate(self, value: Any) -> str:
         text = value
@@ -77,7 +81,7 @@ class Text:
 
 
 @dataclass(frozen=True)
-class Integer:
+class Integer(_Plain):
     """An integer from `minimum` to `maximum` (digits in a string too), one of `allowed` if set."""
 
     minimum: int
@@ -89,11 +93,6 @@ class Integer:
     @property
     def expected(self) -> str:
         return self.allowed_expected or f"an integer from {self.minimum} to {self.maximum}"
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return _plain(self.validate)
 
     def validate(self, value: Any) -> int:
         if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value):
@@ -108,15 +107,10 @@ class Integer:
 
 
 @dataclass(frozen=True)
-class Boolean:
+class Boolean(_Plain):
     """true or false (the strings `pulumi config set` stores too)."""
 
     expected: str = "true or false"
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return _plain(self.validate)
 
     def validate(self, value: Any) -> bool:
         if isinstance(value, str) and value in ("true", "false"):
