@@ -10,8 +10,8 @@ Values arrive as `pulumi config` stores them: strings, JSON text or already-deco
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Final
 
