@@ -34,6 +34,7 @@ from components.aws_values import (
     LOG_RETENTION_DAYS,
     NAT_GATEWAY_STRATEGIES,
     ORG_ID,
+    PGP_KEY,
     REGION,
     REPOSITORY_NAME,
     ROLE_ARN,
@@ -162,7 +163,10 @@ class Settings:
     keep_release_images: int = DEFAULT_KEEP_RELEASE_IMAGES
     # Default: the ambient credentials' own identity.
     assume_role: AssumeRoleSettings | None = None
-    # Default: console passwords only, no long-lived access keys.
+    # Default: no console passwords (an administrator sets them, README). With a PGP public key,
+    # generated passwords (and secret keys) are exported only encrypted to it.
+    pgp_key: str | None = None
+    # Default: no long-lived access keys (they need `pgp_key`).
     create_access_keys: bool = DEFAULT_CREATE_ACCESS_KEYS
     # Default: no vendor image (set when a container uses `vendorRepository`).
     vendor: VendorSettings | None = None
@@ -189,6 +193,7 @@ TOP_LEVEL_KEYS: Final = (
     "forceDelete",
     "imageTag",
     "keepReleaseImages",
+    "pgpKey",
     "repositories",
     "vendorImage",
     "vendorKmsKeyArn",
@@ -243,6 +248,22 @@ def parse_settings(
             "a plaintext value",
         )
 
+    pgp_key = top.string(
+        "pgpKey",
+        pattern=PGP_KEY,
+        expected="a base64 PGP public key on one line (`gpg --export <id> | base64 -w0`) "
+        "or keybase:<user>",
+    )
+    create_access_keys = top.boolean("createAccessKeys", DEFAULT_CREATE_ACCESS_KEYS)
+    if create_access_keys and "pgpKey" not in values:
+        # Without it the secret key would be a (Pulumi) secret output, readable by anyone who
+        # may preview or reference the stack.
+        problems.got(
+            "createAccessKeys",
+            "true only with `pgpKey` (the secret key is exported only encrypted to it)",
+            "no `pgpKey`",
+        )
+
     settings = Settings(
         account_id=account_id or "",
         region=region or "",
@@ -255,7 +276,8 @@ def parse_settings(
             "keepReleaseImages", DEFAULT_KEEP_RELEASE_IMAGES, minimum=1, maximum=1000
         ),
         assume_role=assume_role,
-        create_access_keys=top.boolean("createAccessKeys", DEFAULT_CREATE_ACCESS_KEYS),
+        pgp_key=pgp_key,
+        create_access_keys=create_access_keys,
         vendor=vendor,
         app=app,
         api_key=api_key,

@@ -123,6 +123,9 @@ class Resource:
     # Resource options the engine sees: explicit `depends_on` URNs and `ignore_changes` names.
     dependencies: tuple[str, ...] = ()
     ignore_changes: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+    # `custom_timeouts` as the engine gets them: {"create": "30m", ...}, empty ones left out.
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
 
     @property
     def provider_urn(self) -> str:
@@ -235,11 +238,18 @@ def _iam(kind: str) -> Callable[[pulumi_mocks.MockResourceArgs, _Context], dict[
 
 
 def _login_profile(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
-    return {"password": f"generated-password-for-{args.inputs['user']}"}
+    # As the provider does: with a PGP key only the encrypted password, else the plain one.
+    user = args.inputs["user"]
+    if args.inputs.get("pgpKey"):
+        return {"encryptedPassword": f"pgp-encrypted-password-of-{user}", "keyFingerprint": "fp"}
+    return {"password": f"generated-password-for-{user}"}
 
 
 def _access_key(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
-    return {"secret": f"secret-key-of-{args.inputs['user']}"}
+    user = args.inputs["user"]
+    if args.inputs.get("pgpKey"):
+        return {"encryptedSecret": f"pgp-encrypted-secret-of-{user}", "keyFingerprint": "fp"}
+    return {"secret": f"secret-key-of-{user}"}
 
 
 def fake_secret_version_id(secret_string: Any) -> str:
@@ -386,6 +396,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 providers=dict(meta.get("providers", {})),
                 dependencies=tuple(meta.get("dependencies", ())),
                 ignore_changes=tuple(meta.get("ignore_changes", ())),
+                delete_before_replace=bool(meta.get("delete_before_replace")),
+                custom_timeouts=dict(meta.get("custom_timeouts", {})),
             )
         )
         faker = FAKE_OUTPUTS.get(args.typ)
@@ -434,7 +446,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             "providers": dict(getattr(request, "providers", {})),
             "dependencies": list(getattr(request, "dependencies", [])),
             "ignore_changes": list(getattr(request, "ignoreChanges", [])),
+            "delete_before_replace": getattr(request, "deleteBeforeReplace", False),
+            "custom_timeouts": _timeouts(getattr(request, "customTimeouts", None)),
         }
+
+
+def _timeouts(timeouts: Any) -> dict[str, str]:
+    if timeouts is None:
+        return {}
+    values = {k: getattr(timeouts, k, "") for k in ("create", "update", "delete")}
+    return {k: v for k, v in values.items() if v}
 
 
 def yaml_config(path: Path) -> dict[str, Any]:

@@ -366,7 +366,7 @@ def test_customer_every_aws_resource_and_the_vpc_use_the_explicit_provider(
     assert vpc.providers["aws"].rsplit("::", 1)[0] == provider.urn
 
 
-def test_customer_exports_the_app_url_names_and_nothing_secret_but_passwords(
+def test_customer_exports_the_app_url_names_and_nothing_secret(
     customer_run: StackRun,
 ) -> None:
     registry = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
@@ -382,13 +382,12 @@ def test_customer_exports_the_app_url_names_and_nothing_secret_but_passwords(
         "prose_app_image_uri": f"{registry}/prose-app@sha256:"
         + fake_digest(f"{registry}/prose-app:1.1.0"),
         "developer_group_name": "Development",
-        "developer_passwords": {"Developer-01": "generated-password-for-Developer-01"},
         "service_url": f"http://{ALB_DNS_NAME}",
         "cluster_name": "app-cluster",
         "service_name": "app-service",
         "log_group_name": "app-logs",
     }
-    assert customer_run.secret_exports == {"developer_passwords"}
+    assert customer_run.secret_exports == set()
 
 
 def test_customer_with_certificate_serves_https_and_redirects_http() -> None:
@@ -544,7 +543,6 @@ def test_customer_first_preview_registers_everything_and_exports_only_what_it_kn
             "log_group_name": "app-logs",
         },
         {
-            "developer_passwords",
             "nlp_client_image_uri",
             "nlp_client_repository_arn",
             "nlp_client_repository_url",
@@ -553,5 +551,5 @@ def test_customer_first_preview_registers_everything_and_exports_only_what_it_kn
             "prose_app_repository_url",
             "service_url",
         },
-        {"developer_passwords"},
+        set(),
     )

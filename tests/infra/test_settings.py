@@ -165,6 +165,7 @@ def test_settings_accepts_values_as_the_cli_passes_them_json_and_strings() -> No
         forceDelete="false",
         keepReleaseImages="3",
         createAccessKeys="true",
+        pgpKey="keybase:devops",
     )
     assert (
         settings.developers,
@@ -172,6 +173,22 @@ def test_settings_accepts_values_as_the_cli_passes_them_json_and_strings() -> No
         settings.keep_release_images,
         settings.create_access_keys,
     ) == (DevelopersSettings(group="Devs", users=("a", "b")), False, 3, True)
+
+
+def test_settings_access_keys_need_a_pgp_key() -> None:
+    assert errors_of("vendor", createAccessKeys=True) == (
+        "ecr-cross-account:createAccessKeys: expected true only with `pgpKey` (the secret key "
+        "is exported only encrypted to it), got no `pgpKey`."
+    )
+
+
+def test_settings_rejects_a_pgp_key_split_over_lines() -> None:
+    # `gpg --export | base64` wraps at 76 columns; the provider cannot decode that.
+    assert errors_of("vendor", pgpKey="mQINBGa" + "A" * 70 + "\n" + "A" * 20) == (
+        "ecr-cross-account:pgpKey: expected a base64 PGP public key on one line "
+        "(`gpg --export <id> | base64 -w0`) or keybase:<user>, got "
+        f"{'mQINBGa' + 'A' * 70 + chr(10) + 'A' * 20!r}."
+    )
 
 
 def test_settings_rejects_short_account_id_naming_the_key() -> None:
@@ -221,7 +238,7 @@ def test_settings_rejects_unknown_keys_at_every_level() -> None:
     assert errors_of("vendor", imageTagg="2.0.0", repositories=repositories) == (
         "ecr-cross-account:imageTagg: expected one of `accountId`, `apiKey`, `app`, "
         "`assumeRole`, `createAccessKeys`, `developers`, `forceDelete`, `imageTag`, "
-        "`keepReleaseImages`, `repositories`, `vendorImage`, `vendorKmsKeyArn`, "
+        "`keepReleaseImages`, `pgpKey`, `repositories`, `vendorImage`, `vendorKmsKeyArn`, "
         "`vendorRepositoryArn`, `vendorStack` (unknown key), got 'imageTagg'.\n"
         "ecr-cross-account:repositories.rake-app.pullAcounts: expected one of `kmsKeyArn`, "
         "`pullAccounts`, `pullOrgId`, `source` (unknown key), got 'pullAcounts'."
