@@ -187,7 +187,7 @@ def test_customer_containers_are_exact(customer_run: StackRun) -> None:
             "name": name,
             "image": image,
             "essential": True,
-            "portMappings": [{"containerPort": port, "protocol": "tcp", "name": name}],
+            "portMappings": [{"containerPort": port, "protocol": "tcp"}],
             **extra,
             "secrets": secrets,
             "healthCheck": health_check(port),
