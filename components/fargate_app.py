@@ -55,6 +55,16 @@ RUNTIME_PLATFORMS: Final = {
 # or it sends a request on one the task is closing and answers 502.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout
 ALB_IDLE_TIMEOUT_SECONDS: Final = 60
+# Availability zones the VPC spans: two, the fewest an ALB accepts. Standard zones only: a Local
+# or Wavelength zone (also "available" once opted in, and sorted first: `us-west-2-lax-1a`) has
+# no ALB or NAT gateway (pulumi-awsx#1365).
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html
+AVAILABILITY_ZONE_COUNT: Final = 2
+STANDARD_ZONE_FILTER: Final = {"name": "zone-type", "values": ["availability-zone"]}
+# How awsx carves the subnets out of the VPC's range: "Auto" keeps the specs' order (public, then
+# private). Said explicitly because awsx's default ("Legacy") is announced to change; a change of
+# strategy, like a change of zones, re-carves every subnet (README, "A second `pulumi up`").
+SUBNET_STRATEGY: Final = awsx.ec2.SubnetAllocationStrategy.AUTO
 ANYWHERE_IPV4: Final = "0.0.0.0/0"
 ANYWHERE_IPV6: Final = "::/0"
 
@@ -106,6 +116,8 @@ class FargateAppArgs:
     memory: int = AppSettings.memory
     # Default: one NAT gateway shared by both AZs ("OnePerAz" survives an AZ outage).
     nat_gateways: str = AppSettings.nat_gateways
+    # Default: the region's first two standard availability zones, looked up at deploy time.
+    availability_zones: Sequence[str] = ()
     # Default: 30 days of container logs.
     log_retention_days: int = AppSettings.log_retention_days
     # Default: HTTP only; with an ACM certificate, HTTPS and an HTTP->HTTPS redirect.
@@ -156,6 +168,7 @@ class FargateAppArgs:
             cpu=app.cpu,
             memory=app.memory,
             nat_gateways=app.nat_gateways,
+            availability_zones=app.availability_zones,
             log_retention_days=app.log_retention_days,
             alb_certificate_arn=app.certificate_arn,
             secret_kms_key_arn=app.secret_kms_key_arn,
@@ -175,7 +188,8 @@ class FargateApp(pulumi.ComponentResource):
 
         self.vpc = awsx.ec2.Vpc(
             f"{name}-vpc",
-            number_of_availability_zones=2,
+            availability_zone_names=list(args.availability_zones) or self._standard_zones(),
+            subnet_strategy=SUBNET_STRATEGY,
             subnet_specs=[
                 awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC),
                 awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PRIVATE),
@@ -346,6 +360,28 @@ class FargateApp(pulumi.ComponentResource):
                 "load_balancer_dns_name": self.load_balancer_dns_name,
             }
         )
+
+    def _standard_zones(self) -> list[str]:
+        """The region's first AVAILABILITY_ZONE_COUNT standard zones, by name.
+
+        awsx takes plain zone names (it lays out subnets per zone before anything is created), so
+        this is a plain invoke, through the component's AWS provider.
+        """
+        found = aws.get_availability_zones(
+            state="available",
+            filters=[aws.GetAvailabilityZonesFilterArgs(**STANDARD_ZONE_FILTER)],
+            opts=pulumi.InvokeOptions(parent=self),
+        )
+        zones = sorted(found.names)[:AVAILABILITY_ZONE_COUNT]
+        if len(zones) < AVAILABILITY_ZONE_COUNT:
+            raise ValueError(
+                format_problem(
+                    "the region's available standard availability zones",
+                    f"at least {AVAILABILITY_ZONE_COUNT}",
+                    zones,
+                )
+            )
+        return zones
 
     def _security_groups(self, name: str, args: FargateAppArgs, port: int) -> None:
         """ALB <- internet on 80/443; tasks <- ALB on the ingress port; nothing else comes in.
@@ -589,6 +625,15 @@ def _validate(args: FargateAppArgs) -> None:
             "nat_gateways",
             "'Single' or 'OnePerAz' (tasks reach ECR through NAT)",
             args.nat_gateways,
+        )
+    if args.availability_zones and (
+        len(set(args.availability_zones)) != len(args.availability_zones)
+        or len(args.availability_zones) < AVAILABILITY_ZONE_COUNT
+    ):
+        bad(
+            "availability_zones",
+            f"at least {AVAILABILITY_ZONE_COUNT} different zones (or none: the region's first)",
+            list(args.availability_zones),
         )
     if args.log_retention_days not in LOG_RETENTION_DAYS:
         bad("log_retention_days", "a CloudWatch Logs retention period", args.log_retention_days)

@@ -122,6 +122,8 @@ class AppSettings:
     memory: int = 2048
     # Default: one NAT gateway shared by both AZs.
     nat_gateways: str = "Single"
+    # Default: the region's first two standard availability zones (looked up at deploy time).
+    availability_zones: tuple[str, ...] = ()
     # Default: 30 days of logs.
     log_retention_days: int = 30
     # Default: HTTP only (HTTPS and an HTTP->HTTPS redirect when set).
@@ -463,6 +465,7 @@ def _app(top: Reader, region: str | None, repositories: set[str]) -> AppSettings
             "cpu",
             "memory",
             "natGateways",
+            "availabilityZones",
             "logRetentionDays",
             "certificateArn",
             "secretKmsKeyArn",
@@ -493,6 +496,18 @@ def _app(top: Reader, region: str | None, repositories: set[str]) -> AppSettings
         pattern=re.compile("|".join(NAT_GATEWAY_STRATEGIES)),
         expected=f"{keys_text(NAT_GATEWAY_STRATEGIES)} (tasks reach ECR through NAT)",
     )
+    # Standard zones only (`<region><letter>`): Local and Wavelength zones have no ALB.
+    zones = reader.strings(
+        "availabilityZones",
+        pattern=re.compile(rf"{re.escape(region or '')}[a-z]"),
+        expected=f"a standard availability zone of {region} such as '{region}a'",
+    )
+    listed = decoded(reader.raw("availabilityZones"))
+    if isinstance(listed, list) and len(listed) < 2:
+        problems.bad(
+            reader.child("availabilityZones"), "at least 2 zones (the load balancer needs 2)",
+            listed,
+        )  # fmt: skip
     retention = reader.integer(
         "logRetentionDays", AppSettings.log_retention_days, minimum=1, maximum=3653
     )
@@ -522,6 +537,7 @@ def _app(top: Reader, region: str | None, repositories: set[str]) -> AppSettings
         cpu=cpu,
         memory=memory,
         nat_gateways=nat or AppSettings.nat_gateways,
+        availability_zones=zones or (),
         log_retention_days=retention,
         certificate_arn=certificate,
         secret_kms_key_arn=secret_kms_key,

@@ -347,17 +347,29 @@ def _fake_calls(ctx: _Context) -> dict[str, dict[str, Any]]:
             "description": ctx.region,
             "endpoint": f"ec2.{ctx.region}.amazonaws.com",
         },
-        "aws:index/getAvailabilityZones:getAvailabilityZones": {
-            "id": ctx.region,
-            "names": [f"{ctx.region}a", f"{ctx.region}b", f"{ctx.region}c"],
-            "zoneIds": ["use2-az1", "use2-az2", "use2-az3"],
-        },
+
         "aws:index/getPartition:getPartition": {
             "id": "aws",
             "partition": "aws",
             "dnsSuffix": "amazonaws.com",
         },
     }
+
+
+AVAILABILITY_ZONES_TOKEN = "aws:index/getAvailabilityZones:getAvailabilityZones"
+
+
+def _availability_zones(ctx: _Context, args: Mapping[str, Any]) -> dict[str, Any]:
+    """The region's zones as EC2 lists them, with an opted-in Local Zone that sorts first
+    (`<region>-lax-1a`), unless a `zone-type` filter keeps standard zones only."""
+    zones = {f"{ctx.region}-lax-1a": "local-zone"} | {
+        f"{ctx.region}{letter}": "availability-zone" for letter in "abcd"
+    }
+    types = next(
+        (f["values"] for f in args.get("filters") or [] if f.get("name") == "zone-type"), None
+    )
+    names = sorted(name for name, kind in zones.items() if types is None or kind in types)
+    return {"id": ctx.region, "names": names, "zoneIds": [f"zone-{n}" for n in names]}
 
 
 # What a first preview knows of a resource being created besides its inputs: the name the
@@ -420,6 +432,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.run.calls.append((args.token, args.args, args.provider or ""))
+        if args.token == AVAILABILITY_ZONES_TOKEN:
+            return _availability_zones(self.ctx, args.args), []
         return _fake_calls(self.ctx).get(args.token, {}), []
 
 

@@ -28,6 +28,7 @@ from tests.infra.app_helpers import (
     write_logs_statement,
 )
 from tests.infra.conftest import (
+    AVAILABILITY_ZONES_TOKEN,
     LOGIN_STATEMENT,
     TEST_API_KEY,
     VENDOR_IMAGE_URI,
@@ -553,3 +554,67 @@ def test_customer_first_preview_registers_everything_and_exports_only_what_it_kn
         },
         set(),
     )
+
+
+def test_customer_vpc_spans_the_first_two_standard_zones_with_an_explicit_strategy(
+    customer_run: StackRun,
+) -> None:
+    # The mocks list an opted-in Local Zone (us-west-2-lax-1a) that sorts before every standard
+    # zone; only the zone-type filter keeps it out. The lookup goes through the stack's provider.
+    provider = only(customer_run.resources, "pulumi:providers:aws")
+    vpc = only(customer_run.resources, "awsx:ec2:Vpc")
+    (lookup,) = [c for c in customer_run.calls if c[0] == AVAILABILITY_ZONES_TOKEN]
+
+    assert (vpc.inputs["availabilityZoneNames"], vpc.inputs["subnetStrategy"]) == (
+        ["us-west-2a", "us-west-2b"],
+        "Auto",
+    )
+    assert "numberOfAvailabilityZones" not in vpc.inputs  # awsx refuses both
+    assert lookup[1] == {
+        "state": "available",
+        "filters": [{"name": "zone-type", "values": ["availability-zone"]}],
+    }
+    assert lookup[2].rsplit("::", 1)[0] == provider.urn
+
+
+def test_customer_availability_zones_from_config_skip_the_lookup() -> None:
+    run = run_stack(
+        "customer", overrides={"app": {**APP, "availabilityZones": ["us-west-2c", "us-west-2a"]}}
+    )
+
+    vpc = only(run.resources, "awsx:ec2:Vpc")
+    assert vpc.inputs["availabilityZoneNames"] == ["us-west-2c", "us-west-2a"]
+    assert [c for c in run.calls if c[0] == AVAILABILITY_ZONES_TOKEN] == []
+
+
+@pytest.mark.parametrize(
+    ("zones", "message"),
+    [
+        pytest.param(
+            ["us-west-2a"],
+            "ecr-cross-account:app.availabilityZones: expected at least 2 zones (the load "
+            "balancer needs 2), got ['us-west-2a'].",
+            id="one-zone",
+        ),
+        pytest.param(
+            ["us-west-2a", "us-west-2-lax-1a"],
+            "ecr-cross-account:app.availabilityZones[1]: expected a standard availability zone "
+            "of us-west-2 such as 'us-west-2a', got 'us-west-2-lax-1a'.",
+            id="local-zone",
+        ),
+        pytest.param(
+            ["us-east-2a", "us-east-2b"],
+            "ecr-cross-account:app.availabilityZones[0]: expected a standard availability zone "
+            "of us-west-2 such as 'us-west-2a', got 'us-east-2a'.\n"
+            "ecr-cross-account:app.availabilityZones[1]: expected a standard availability zone "
+            "of us-west-2 such as 'us-west-2a', got 'us-east-2b'.",
+            id="other-region",
+        ),
+    ],
+)
+def test_customer_bad_availability_zones_fail_naming_the_key(
+    zones: list[str], message: str
+) -> None:
+    with pytest.raises(ValueError) as exc:
+        run_stack("customer", overrides={"app": {**APP, "availabilityZones": zones}})
+    assert str(exc.value) == message

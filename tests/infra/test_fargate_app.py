@@ -294,10 +294,29 @@ def test_fargate_app_security_groups_live_in_the_vpc_with_inline_rules_none(
 def test_fargate_app_vpc_has_two_azs_public_private_subnets_and_one_nat(app_run: StackRun) -> None:
     vpc = only(app_run.resources, "awsx:ec2:Vpc")
     assert vpc.inputs == {
-        "numberOfAvailabilityZones": 2,
+        # The region's first two standard zones (the mocks also list a Local Zone, sorted first).
+        "availabilityZoneNames": [f"{REGION}a", f"{REGION}b"],
+        "subnetStrategy": "Auto",
         "subnetSpecs": [{"type": "Public"}, {"type": "Private"}],
         "natGateways": {"strategy": "Single"},
     }
+
+
+def test_fargate_app_given_zones_are_used_without_a_lookup() -> None:
+    run = run_app(availability_zones=[f"{REGION}b", f"{REGION}c"])
+
+    vpc = only(run.resources, "awsx:ec2:Vpc")
+    assert vpc.inputs["availabilityZoneNames"] == [f"{REGION}b", f"{REGION}c"]
+    assert run.calls == []
+
+
+def test_fargate_app_rejects_fewer_than_two_or_repeated_zones() -> None:
+    with pytest.raises(ValueError) as exc_info:
+        run_app(availability_zones=[f"{REGION}a", f"{REGION}a"])
+    assert str(exc_info.value) == (
+        "FargateAppArgs.availability_zones: expected at least 2 different zones (or none: the "
+        f"region's first), got ['{REGION}a', '{REGION}a']."
+    )
 
 
 def test_fargate_app_nat_per_az_variant_is_passed_to_the_vpc() -> None:
