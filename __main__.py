@@ -63,9 +63,7 @@ if settings.pgp_key:
     pulumi.export("developer_encrypted_passwords", developers.encrypted_passwords)
 if settings.create_access_keys:
     pulumi.export("developer_access_key_ids", developers.access_key_ids)
-    pulumi.export(
-        "developer_encrypted_secret_access_keys", developers.encrypted_secret_access_keys
-    )
+    pulumi.export("developer_encrypted_secret_access_keys", developers.encrypted_secret_access_keys)
 if app is not None:
     pulumi.export("service_url", app.service_url)
     pulumi.export("cluster_name", app.cluster_name)

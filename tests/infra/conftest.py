@@ -347,7 +347,6 @@ def _fake_calls(ctx: _Context) -> dict[str, dict[str, Any]]:
             "description": ctx.region,
             "endpoint": f"ec2.{ctx.region}.amazonaws.com",
         },
-
         "aws:index/getPartition:getPartition": {
             "id": "aws",
             "partition": "aws",
