@@ -68,6 +68,16 @@ SUBNET_STRATEGY: Final = awsx.ec2.SubnetAllocationStrategy.AUTO
 ANYWHERE_IPV4: Final = "0.0.0.0/0"
 ANYWHERE_IPV6: Final = "::/0"
 
+# How long `pulumi up` waits for the service's deployment to finish (`wait_for_steady_state`).
+# Long enough for the circuit breaker to fail a bad deployment and roll back: with up to 6 tasks it
+# fails after 3 failed tasks, ECS starts 2 at a time (maximum 200%), and each fails within about
+# 3 minutes (image pull, health-check start period and retries, the ALB's grace period), so about
+# 8 minutes; rolling back is another deployment of about 5. Short enough to end before the CI job
+# does (timeout-minutes of .github/workflows/pulumi-stack.yml, checked by tests/infra), so the job
+# is never killed while it holds the stack's lock.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+SERVICE_DEPLOY_TIMEOUT_MINUTES: Final = 30
+
 # What the execution role does besides pulling images.
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
 LOG_ACTIONS: Final = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -332,8 +342,17 @@ class FargateApp(pulumi.ComponentResource):
             # service wait for the key's first version.
             force_new_deployment=True,
             triggers={"api_key_version": self.secret_version.version_id},
+            # `pulumi up` waits until the new tasks are in service, so a deployment that fails
+            # (an image the role may not pull, a crash-looping container) fails the update
+            # instead of rolling back unseen; an interrupted `up` (Ctrl-C) rolls back too.
+            wait_for_steady_state=True,
+            sigint_rollback=True,
             opts=pulumi.ResourceOptions(
                 parent=self,
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{SERVICE_DEPLOY_TIMEOUT_MINUTES}m",
+                    update=f"{SERVICE_DEPLOY_TIMEOUT_MINUTES}m",
+                ),
                 # ECS refuses a target group that no listener uses yet.
                 depends_on=self.listeners,
                 # Autoscaling owns the task count once the service exists.

@@ -24,11 +24,8 @@ The test is configured by environment variables (README, "Prove it on your accou
 from __future__ import annotations
 
 import copy
-import json
 import re
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -36,6 +33,8 @@ from typing import Any, Final
 
 from components.aws_values import ACCOUNT_ID, ROLE_ARN
 from components.settings import PROJECT, AppSettings
+from tools.live_check import http_json as http_json  # the acceptance test calls the API with it
+from tools.live_check import wait_for_200
 
 SIDES: Final = ("vendor", "customer")
 STATIC_KEY_VARIABLES: Final = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -320,35 +319,6 @@ def creates_by_type(steps: Iterable[tuple[str, str]], types: Iterable[str]) -> d
     return {type_: counts[type_] for type_ in types}
 
 
-def http_json(
-    method: str,
-    url: str,
-    *,
-    body: Any = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
-) -> tuple[int, Any]:
-    """One HTTP call: `(status, body)`, error statuses included (no exception). The body is
-    decoded JSON, or the text itself when it is not JSON (a load balancer's own error page)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, _decoded(response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, _decoded(error.read())
-
-
-def _decoded(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw.decode(errors="replace")
-
-
 def wait_until_healthy(
     url: str,
     *,
@@ -360,20 +330,11 @@ def wait_until_healthy(
 ) -> int:
     """Poll `GET <url>/health` until it answers 200 (returns the number of attempts); raise
     TimeoutError naming the last answer when `timeout` seconds pass first."""
-    deadline = clock() + timeout
-    attempts = 0
-    while True:
-        attempts += 1
-        try:
-            status, _ = http_json("GET", f"{url}/health", timeout=request_timeout)
-            last = f"HTTP {status}"
-        except OSError as error:  # refused, reset, DNS name not there yet, timed out
-            status, last = 0, f"{type(error).__name__}: {error}"
-        if status == 200:
-            return attempts
-        if clock() >= deadline:
-            raise TimeoutError(
-                f"{url}/health did not answer 200 within {timeout:g} s "
-                f"({attempts} attempts; last: {last})."
-            )
-        sleep(interval)
+    return wait_for_200(
+        f"{url}/health",
+        timeout=timeout,
+        interval=interval,
+        request_timeout=request_timeout,
+        clock=clock,
+        sleep=sleep,
+    )

@@ -12,11 +12,13 @@ import pytest
 from common.settings import KEEP_ALIVE_SECONDS, NlpClientSettings
 from components.fargate_app import (
     ALB_IDLE_TIMEOUT_SECONDS,
+    SERVICE_DEPLOY_TIMEOUT_MINUTES,
     ContainerSpec,
     FargateApp,
     FargateAppArgs,
 )
 from components.shared_repo import RepoRef
+from tests.ci.workflow_calls import load_workflow
 from tests.infra.app_helpers import (
     HTTP_RULES,
     HTTPS_RULES,
@@ -34,6 +36,7 @@ from tests.infra.app_helpers import (
 from tests.infra.conftest import (
     LOGIN_STATEMENT,
     PROJECT,
+    ROOT,
     StackRun,
     all_of,
     fake_secret_version_id,
@@ -429,7 +432,27 @@ def test_fargate_app_service_runs_private_tasks_with_rollback_behind_the_alb(
         "enableExecuteCommand": False,
         "forceNewDeployment": True,
         "triggers": {"api_key_version": secret_version_id(app_run)},
+        "waitForSteadyState": True,
+        "sigintRollback": True,
     }
+
+
+def test_fargate_app_up_waits_for_the_deployment_longer_than_a_rollback_takes(
+    app_run: StackRun,
+) -> None:
+    # A failed deployment (denied pull, crash loop) must fail `pulumi up`: it waits for a steady
+    # state, long enough for the circuit breaker to fail it and roll back (~15 min).
+    service = named(app_run.resources, "aws:ecs/service:Service", "app-service")
+    assert service.inputs["waitForSteadyState"] is True
+    assert service.custom_timeouts == {"create": "30m", "update": "30m"}
+    assert SERVICE_DEPLOY_TIMEOUT_MINUTES == 30
+
+
+def test_fargate_app_deploy_wait_ends_before_the_ci_job_is_killed() -> None:
+    # GitHub kills a job at its timeout-minutes, leaving the stack locked mid-update: the
+    # service's wait plus the rest of `up` (VPC, ALB, builds: ~15 min) must fit inside it.
+    job = load_workflow(ROOT / ".github" / "workflows" / "pulumi-stack.yml")["jobs"]["pulumi"]
+    assert SERVICE_DEPLOY_TIMEOUT_MINUTES + 15 <= job["timeout-minutes"]
 
 
 def secret_version_id(run: StackRun) -> str:
