@@ -54,8 +54,11 @@ for name, repo in repos.items():
     pulumi.export(repository_output(name, "repository_url"), repo.repository_url)
     pulumi.export(repository_output(name, "repository_arn"), repo.repository_arn)
     pulumi.export(repository_output(name, "image_uri"), repo.image_uri)
-    if repo.kms_key_arn:  # the consumer's execution role needs kms:Decrypt on it too
-        pulumi.export(repository_output(name, "kms_key_arn"), repo.kms_key_arn)
+    # Who may pull it: the customer checks at preview that it is among them (components/vendor.py).
+    shared_with = settings.repository(name)
+    pulumi.export(repository_output(name, "pull_accounts"), list(shared_with.pull_accounts))
+    if shared_with.pull_org_id:
+        pulumi.export(repository_output(name, "pull_org_id"), shared_with.pull_org_id)
 pulumi.export("developer_group_name", developers.group_name)
 # No export a stack reader could sign in with (secret outputs are readable by anyone who may
 # preview or reference the stack): passwords and secret keys only PGP-encrypted to `pgpKey`.

@@ -29,7 +29,7 @@ from components.iam import (
     merged_policy_document,
 )
 from components.settings import AppSettings, ContainerSettings, Settings
-from components.shared_repo import IMAGE_PLATFORM, KMS_ACTIONS, Grants, SharedRepo
+from components.shared_repo import IMAGE_PLATFORM, Grants, SharedRepo
 from components.vendor import VendorImage
 from policy.rules import PUBLIC_INGRESS_TAG
 
@@ -60,7 +60,9 @@ ALB_IDLE_TIMEOUT_SECONDS: Final = 60
 # no ALB or NAT gateway (pulumi-awsx#1365).
 # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html
 AVAILABILITY_ZONE_COUNT: Final = 2
-STANDARD_ZONE_FILTER: Final = {"name": "zone-type", "values": ["availability-zone"]}
+STANDARD_ZONES: Final = aws.GetAvailabilityZonesFilterArgs(
+    name="zone-type", values=["availability-zone"]
+)
 # How awsx carves the subnets out of the VPC's range: "Auto" keeps the specs' order (public, then
 # private). Said explicitly because awsx's default ("Legacy") is announced to change; a change of
 # strategy, like a change of zones, re-carves every subnet (README, "A second `pulumi up`").
@@ -82,6 +84,9 @@ SERVICE_DEPLOY_TIMEOUT_MINUTES: Final = 30
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
 LOG_ACTIONS: Final = ("logs:CreateLogStream", "logs:PutLogEvents")
 SECRET_ACTIONS: Final = ("secretsmanager:GetSecretValue",)
+# Unlike ECR, Secrets Manager decrypts with the caller's own permission on a customer-managed key.
+# https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+KMS_ACTIONS: Final = ("kms:Decrypt",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -388,7 +393,7 @@ class FargateApp(pulumi.ComponentResource):
         """
         found = aws.get_availability_zones(
             state="available",
-            filters=[aws.GetAvailabilityZonesFilterArgs(**STANDARD_ZONE_FILTER)],
+            filters=[STANDARD_ZONES],
             opts=pulumi.InvokeOptions(parent=self),
         )
         zones = sorted(found.names)[:AVAILABILITY_ZONE_COUNT]

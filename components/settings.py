@@ -53,6 +53,10 @@ DEFAULT_FORCE_DELETE: Final = False
 DEFAULT_CREATE_ACCESS_KEYS: Final = False
 DEFAULT_KEEP_RELEASE_IMAGES: Final = 10
 
+# How ECR uses a repository's KMS key: its own grants, never the puller's permissions.
+ECR_ENCRYPTION_URL: Final = (
+    "https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html"
+)
 ONLY_ONE_VENDOR_SOURCE: Final = "Set only one of `vendorStack` or `vendorImage`."
 
 
@@ -145,8 +149,6 @@ class VendorSettings:
     stack: str | None = None
     image: str | None = None
     repository_arn: str | None = None
-    # Default: the vendor repository is AES256-encrypted (set with `image` when it uses a KMS key).
-    kms_key_arn: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -392,10 +394,18 @@ def _vendor(top: Reader) -> VendorSettings | None:
         pattern=ECR_REPOSITORY_ARN,
         expected="an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>)",
     )
-    kms_key_arn = top.string("vendorKmsKeyArn", pattern=KMS_KEY_ARN, expected="a KMS key ARN")
-    for key in ("vendorRepositoryArn", "vendorKmsKeyArn"):
-        if key in top.values and "vendorImage" not in top.values:
-            top.problems.got(key, "only together with `vendorImage`", "no `vendorImage`")
+    if "vendorKmsKeyArn" in top.values:
+        # Kept as a known key so a stack file from before gets the reason, not "unknown key".
+        top.problems.got(
+            "vendorKmsKeyArn",
+            "no key: pulling from a KMS-encrypted repository needs no key permission, ECR "
+            f"decrypts with its own grant ({ECR_ENCRYPTION_URL})",
+            "a key ARN",
+        )
+    if "vendorRepositoryArn" in top.values and "vendorImage" not in top.values:
+        top.problems.got(
+            "vendorRepositoryArn", "only together with `vendorImage`", "no `vendorImage`"
+        )
     if not any(key in top.values for key in ("vendorStack", "vendorImage", "vendorRepositoryArn")):
         return None
     if "vendorImage" in top.values and "vendorRepositoryArn" not in top.values:
@@ -413,15 +423,7 @@ def _vendor(top: Reader) -> VendorSettings | None:
             top.problems.bad(
                 "vendorRepositoryArn", "the ARN of the repository `vendorImage` comes from", arn
             )
-        # ECR encrypts with a key of the repository's own account and region.
-        region, account = arn_parts.group("region", "account")
-        if kms_key_arn and f":kms:{region}:{account}:" not in kms_key_arn:
-            top.problems.bad(
-                "vendorKmsKeyArn",
-                f"a KMS key of the vendor repository's account {account} in {region}",
-                kms_key_arn,
-            )
-    return VendorSettings(stack=stack, image=image, repository_arn=arn, kms_key_arn=kms_key_arn)
+    return VendorSettings(stack=stack, image=image, repository_arn=arn)
 
 
 def _check_vendor_use(

@@ -62,6 +62,7 @@ VENDOR_OUTPUTS: Mapping[str, Any] = {
     "rake_app_repository_url": VENDOR_REPOSITORY_URL,
     "rake_app_repository_arn": f"arn:aws:ecr:{VENDOR_REGION}:{VENDOR_ACCOUNT}:repository/rake-app",
     "rake_app_image_uri": VENDOR_IMAGE_URI,
+    "rake_app_pull_accounts": ["999988887777"],
 }
 # Expected action lists, written out once for every test's exact-policy assertion.
 PULL_ACTIONS = [

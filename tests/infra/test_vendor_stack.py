@@ -42,6 +42,7 @@ VENDOR_EXPORTS = {
     "rake_app_repository_url": f"{REGISTRY}/rake-app",
     "rake_app_repository_arn": REPO_ARN,
     "rake_app_image_uri": f"{REGISTRY}/rake-app@sha256:{fake_digest(f'{REGISTRY}/rake-app:1.1.0')}",
+    "rake_app_pull_accounts": ["999988887777"],
     "developer_group_name": "Development",
 }
 # A PGP public key as `pgpKey` holds it (base64, one line).
@@ -218,6 +219,11 @@ def test_vendor_org_id_variant_adds_an_org_conditioned_pull() -> None:
     assert repository_policy(run) == repository_pull_policy(
         pull_accounts=["999988887777"], pull_org_id="o-abc123def4"
     )
+    # Who may pull, for the customer's check at preview (components/vendor.py).
+    assert (run.exports["rake_app_pull_accounts"], run.exports["rake_app_pull_org_id"]) == (
+        ["999988887777"],
+        "o-abc123def4",
+    )
 
 
 def test_vendor_without_consumers_creates_a_private_repository() -> None:
@@ -226,19 +232,16 @@ def test_vendor_without_consumers_creates_a_private_repository() -> None:
     assert len(all_of(run.resources, "aws:ecr/repository:Repository")) == 1
 
 
-def test_vendor_kms_variant_encrypts_with_the_key_and_grants_developers_decrypt() -> None:
+def test_vendor_kms_variant_encrypts_with_the_key_and_grants_no_key_permission() -> None:
+    # ECR pushes and pulls with its own grants on the key (SharedRepo's note): developers and
+    # consumers get no kms:Decrypt, and the vendor exports no key for the customer to grant.
     key = f"arn:aws:kms:us-east-2:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     repositories = {"rake-app": {**RAKE_APP_SOURCE, "kmsKeyArn": key}}
     run = run_stack("vendor", overrides={"repositories": repositories})
     repo = only(run.resources, "aws:ecr/repository:Repository")
     assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key}]
-    assert group_policy(run) == {
-        "Version": "2012-10-17",
-        "Statement": [
-            *DEVELOPER_STATEMENTS,
-            {"Sid": "KmsRakeApp", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]},
-        ],
-    }
+    assert group_policy(run) == {"Version": "2012-10-17", "Statement": DEVELOPER_STATEMENTS}
+    assert [name for name in run.exports if "kms" in name] == []
 
 
 def test_vendor_pgp_key_variant_exports_only_the_encrypted_password() -> None:
@@ -320,7 +323,12 @@ def test_vendor_first_preview_registers_everything_and_exports_only_what_it_know
 
     assert run.registered() == vendor_run.registered()
     assert (run.exports, run.unknown_exports, run.secret_exports) == (
-        {"account_id": ACCOUNT, "region": "us-east-2", "developer_group_name": "Development"},
+        {
+            "account_id": ACCOUNT,
+            "region": "us-east-2",
+            "rake_app_pull_accounts": ["999988887777"],
+            "developer_group_name": "Development",
+        },
         {"rake_app_image_uri", "rake_app_repository_arn", "rake_app_repository_url"},
         set(),
     )
