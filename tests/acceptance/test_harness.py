@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -43,6 +40,7 @@ from tests.acceptance.harness import (
 )
 from tests.ci.workflow_calls import load_workflow
 from tests.infra.conftest import ROOT
+from tests.utils.loopback import JsonHandler, serving
 from tools.stack_files import read_stack_config
 
 VENDOR_ID = "210987654321"
@@ -287,7 +285,7 @@ def test_creates_by_type_counts_only_creates_of_the_asked_types() -> None:
     }
 
 
-class _Api(http.server.BaseHTTPRequestHandler):
+class _Api(JsonHandler):
     """A loopback stand-in for the load balancer: /health fails twice, then answers 200."""
 
     health_calls = 0
@@ -295,39 +293,23 @@ class _Api(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         type(self).health_calls += 1
         if type(self).health_calls <= 2:
-            self._send(503, b"<html>503 Service Temporarily Unavailable</html>")
+            self.send(503, b"<html>503 Service Temporarily Unavailable</html>")
         else:
-            self._send(200, b'{"status":"UP"}')
+            self.send(200, b'{"status":"UP"}')
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.headers.get("X-API-Key") != "k":
-            self._send(400, b'{"message":"missing key in request header"}')
+            self.send(400, b'{"message":"missing key in request header"}')
         else:
-            self._send(200, json.dumps(SEED_KEYWORDS if body["text"] else []).encode())
-
-    def _send(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+            self.send(200, json.dumps(SEED_KEYWORDS if body["text"] else []).encode())
 
 
 @pytest.fixture
 def api() -> Iterator[str]:
     _Api.health_calls = 0
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Api)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(_Api) as url:
+        yield url
 
 
 def test_http_json_returns_status_and_body_for_success_and_error(api: str) -> None:

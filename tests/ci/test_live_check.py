@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 
 import pytest
 
+from tests.utils.loopback import JsonHandler, serving
 from tools.live_check import USAGE, main
 
 KEY = "the-api-key-never-printed"
 
 
-class _Edge(http.server.BaseHTTPRequestHandler):
+class _Edge(JsonHandler):
     """/health answers 200; /health/rake 200 with the key (401 without); /health/prose as set."""
 
     prose_status = 200
@@ -27,28 +26,14 @@ class _Edge(http.server.BaseHTTPRequestHandler):
             status = {"/health/rake": 200, "/health/prose": type(self).prose_status}.get(
                 self.path, 404
             )
-        body = b'{"status":"UP"}' if status == 200 else b'{"message":"no"}'
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.send(status, b'{"status":"UP"}' if status == 200 else b'{"message":"no"}')
 
 
 @pytest.fixture
 def edge() -> Iterator[str]:
     _Edge.prose_status = 200
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Edge)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(_Edge) as url:
+        yield url
 
 
 def test_live_check_passes_when_every_path_answers_200(
