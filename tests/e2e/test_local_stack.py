@@ -130,7 +130,7 @@ def test_python_m_services_starts_prints_curl_and_stops_on_sigterm() -> None:
     assert f"The NLP API is up at {edge}. Try:" in printed
     # The key came from API_KEY: the example names the variable and never prints the key.
     assert (
-        '  curl -s -H "X-API-Key: $API_KEY" -H \'Content-Type: application/json\' -d '
+        "  curl -s -H \"X-API-Key: $API_KEY\" -H 'Content-Type: application/json' -d "
         f'\'{{"text": "{SEED_TEXT}"}}\' {edge}/keywords'
     ) in printed
     assert not any(TEST_API_KEY in line for line in printed)
