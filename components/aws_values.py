@@ -26,6 +26,10 @@ IAM_GROUP_NAME = re.compile(r"[\w+=,.@-]{1,128}")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
+# The key the provider encrypts a generated password or secret key to before storing it: a
+# base64 PGP public key on one line (`gpg --export <id> | base64 -w0`), or `keybase:<user>`.
+# https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/iam_user_login_profile
+PGP_KEY = re.compile(r"keybase:[A-Za-z0-9_-]{1,64}|[A-Za-z0-9+/]{64,}={0,2}")
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[\w-]+")
 ECR_REPOSITORY_ARN = re.compile(

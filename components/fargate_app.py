@@ -29,7 +29,7 @@ from components.iam import (
     merged_policy_document,
 )
 from components.settings import AppSettings, ContainerSettings, Settings
-from components.shared_repo import IMAGE_PLATFORM, KMS_ACTIONS, Grants, SharedRepo
+from components.shared_repo import IMAGE_PLATFORM, Grants, SharedRepo
 from components.vendor import VendorImage
 from policy.rules import PUBLIC_INGRESS_TAG
 
@@ -55,13 +55,38 @@ RUNTIME_PLATFORMS: Final = {
 # or it sends a request on one the task is closing and answers 502.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout
 ALB_IDLE_TIMEOUT_SECONDS: Final = 60
+# Availability zones the VPC spans: two, the fewest an ALB accepts. Standard zones only: a Local
+# or Wavelength zone (also "available" once opted in, and sorted first: `us-west-2-lax-1a`) has
+# no ALB or NAT gateway (pulumi-awsx#1365).
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html
+AVAILABILITY_ZONE_COUNT: Final = 2
+STANDARD_ZONES: Final = aws.GetAvailabilityZonesFilterArgs(
+    name="zone-type", values=["availability-zone"]
+)
+# How awsx carves the subnets out of the VPC's range: "Auto" keeps the specs' order (public, then
+# private). Said explicitly because awsx's default ("Legacy") is announced to change; a change of
+# strategy, like a change of zones, re-carves every subnet (README, "A second `pulumi up`").
+SUBNET_STRATEGY: Final = awsx.ec2.SubnetAllocationStrategy.AUTO
 ANYWHERE_IPV4: Final = "0.0.0.0/0"
 ANYWHERE_IPV6: Final = "::/0"
+
+# How long `pulumi up` waits for the service's deployment to finish (`wait_for_steady_state`).
+# Long enough for the circuit breaker to fail a bad deployment and roll back: with up to 6 tasks it
+# fails after 3 failed tasks, ECS starts 2 at a time (maximum 200%), and each fails within about
+# 3 minutes (image pull, health-check start period and retries, the ALB's grace period), so about
+# 8 minutes; rolling back is another deployment of about 5. Short enough to end before the CI job
+# does (timeout-minutes of .github/workflows/pulumi-stack.yml, checked by tests/infra), so the job
+# is never killed while it holds the stack's lock.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+SERVICE_DEPLOY_TIMEOUT_MINUTES: Final = 30
 
 # What the execution role does besides pulling images.
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
 LOG_ACTIONS: Final = ("logs:CreateLogStream", "logs:PutLogEvents")
 SECRET_ACTIONS: Final = ("secretsmanager:GetSecretValue",)
+# Unlike ECR, Secrets Manager decrypts with the caller's own permission on a customer-managed key.
+# https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+KMS_ACTIONS: Final = ("kms:Decrypt",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +131,8 @@ class FargateAppArgs:
     memory: int = AppSettings.memory
     # Default: one NAT gateway shared by both AZs ("OnePerAz" survives an AZ outage).
     nat_gateways: str = AppSettings.nat_gateways
+    # Default: the region's first two standard availability zones, looked up at deploy time.
+    availability_zones: Sequence[str] = ()
     # Default: 30 days of container logs.
     log_retention_days: int = AppSettings.log_retention_days
     # Default: HTTP only; with an ACM certificate, HTTPS and an HTTP->HTTPS redirect.
@@ -156,6 +183,7 @@ class FargateAppArgs:
             cpu=app.cpu,
             memory=app.memory,
             nat_gateways=app.nat_gateways,
+            availability_zones=app.availability_zones,
             log_retention_days=app.log_retention_days,
             alb_certificate_arn=app.certificate_arn,
             secret_kms_key_arn=app.secret_kms_key_arn,
@@ -175,7 +203,8 @@ class FargateApp(pulumi.ComponentResource):
 
         self.vpc = awsx.ec2.Vpc(
             f"{name}-vpc",
-            number_of_availability_zones=2,
+            availability_zone_names=list(args.availability_zones) or self._standard_zones(),
+            subnet_strategy=SUBNET_STRATEGY,
             subnet_specs=[
                 awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC),
                 awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PRIVATE),
@@ -318,8 +347,17 @@ class FargateApp(pulumi.ComponentResource):
             # service wait for the key's first version.
             force_new_deployment=True,
             triggers={"api_key_version": self.secret_version.version_id},
+            # `pulumi up` waits until the new tasks are in service, so a deployment that fails
+            # (an image the role may not pull, a crash-looping container) fails the update
+            # instead of rolling back unseen; an interrupted `up` (Ctrl-C) rolls back too.
+            wait_for_steady_state=True,
+            sigint_rollback=True,
             opts=pulumi.ResourceOptions(
                 parent=self,
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{SERVICE_DEPLOY_TIMEOUT_MINUTES}m",
+                    update=f"{SERVICE_DEPLOY_TIMEOUT_MINUTES}m",
+                ),
                 # ECS refuses a target group that no listener uses yet.
                 depends_on=self.listeners,
                 # Autoscaling owns the task count once the service exists.
@@ -346,6 +384,28 @@ class FargateApp(pulumi.ComponentResource):
                 "load_balancer_dns_name": self.load_balancer_dns_name,
             }
         )
+
+    def _standard_zones(self) -> list[str]:
+        """The region's first AVAILABILITY_ZONE_COUNT standard zones, by name.
+
+        awsx takes plain zone names (it lays out subnets per zone before anything is created), so
+        this is a plain invoke, through the component's AWS provider.
+        """
+        found = aws.get_availability_zones(
+            state="available",
+            filters=[STANDARD_ZONES],
+            opts=pulumi.InvokeOptions(parent=self),
+        )
+        zones = sorted(found.names)[:AVAILABILITY_ZONE_COUNT]
+        if len(zones) < AVAILABILITY_ZONE_COUNT:
+            raise ValueError(
+                format_problem(
+                    "the region's available standard availability zones",
+                    f"at least {AVAILABILITY_ZONE_COUNT}",
+                    zones,
+                )
+            )
+        return zones
 
     def _security_groups(self, name: str, args: FargateAppArgs, port: int) -> None:
         """ALB <- internet on 80/443; tasks <- ALB on the ingress port; nothing else comes in.
@@ -589,6 +649,15 @@ def _validate(args: FargateAppArgs) -> None:
             "nat_gateways",
             "'Single' or 'OnePerAz' (tasks reach ECR through NAT)",
             args.nat_gateways,
+        )
+    if args.availability_zones and (
+        len(set(args.availability_zones)) != len(args.availability_zones)
+        or len(args.availability_zones) < AVAILABILITY_ZONE_COUNT
+    ):
+        bad(
+            "availability_zones",
+            f"at least {AVAILABILITY_ZONE_COUNT} different zones (or none: the region's first)",
+            list(args.availability_zones),
         )
     if args.log_retention_days not in LOG_RETENTION_DAYS:
         bad("log_retention_days", "a CloudWatch Logs retention period", args.log_retention_days)

@@ -34,6 +34,7 @@ from components.aws_values import (
     LOG_RETENTION_DAYS,
     NAT_GATEWAY_STRATEGIES,
     ORG_ID,
+    PGP_KEY,
     REGION,
     REPOSITORY_NAME,
     ROLE_ARN,
@@ -52,6 +53,10 @@ DEFAULT_FORCE_DELETE: Final = False
 DEFAULT_CREATE_ACCESS_KEYS: Final = False
 DEFAULT_KEEP_RELEASE_IMAGES: Final = 10
 
+# How ECR uses a repository's KMS key: its own grants, never the puller's permissions.
+ECR_ENCRYPTION_URL: Final = (
+    "https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html"
+)
 ONLY_ONE_VENDOR_SOURCE: Final = "Set only one of `vendorStack` or `vendorImage`."
 
 
@@ -121,6 +126,8 @@ class AppSettings:
     memory: int = 2048
     # Default: one NAT gateway shared by both AZs.
     nat_gateways: str = "Single"
+    # Default: the region's first two standard availability zones (looked up at deploy time).
+    availability_zones: tuple[str, ...] = ()
     # Default: 30 days of logs.
     log_retention_days: int = 30
     # Default: HTTP only (HTTPS and an HTTP->HTTPS redirect when set).
@@ -142,8 +149,6 @@ class VendorSettings:
     stack: str | None = None
     image: str | None = None
     repository_arn: str | None = None
-    # Default: the vendor repository is AES256-encrypted (set with `image` when it uses a KMS key).
-    kms_key_arn: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,7 +167,10 @@ class Settings:
     keep_release_images: int = DEFAULT_KEEP_RELEASE_IMAGES
     # Default: the ambient credentials' own identity.
     assume_role: AssumeRoleSettings | None = None
-    # Default: console passwords only, no long-lived access keys.
+    # Default: no console passwords (an administrator sets them, README). With a PGP public key,
+    # generated passwords (and secret keys) are exported only encrypted to it.
+    pgp_key: str | None = None
+    # Default: no long-lived access keys (they need `pgp_key`).
     create_access_keys: bool = DEFAULT_CREATE_ACCESS_KEYS
     # Default: no vendor image (set when a container uses `vendorRepository`).
     vendor: VendorSettings | None = None
@@ -189,6 +197,7 @@ TOP_LEVEL_KEYS: Final = (
     "forceDelete",
     "imageTag",
     "keepReleaseImages",
+    "pgpKey",
     "repositories",
     "vendorImage",
     "vendorKmsKeyArn",
@@ -243,6 +252,22 @@ def parse_settings(
             "a plaintext value",
         )
 
+    pgp_key = top.string(
+        "pgpKey",
+        pattern=PGP_KEY,
+        expected="a base64 PGP public key on one line (`gpg --export <id> | base64 -w0`) "
+        "or keybase:<user>",
+    )
+    create_access_keys = top.boolean("createAccessKeys", DEFAULT_CREATE_ACCESS_KEYS)
+    if create_access_keys and "pgpKey" not in values:
+        # Without it the secret key would be a (Pulumi) secret output, readable by anyone who
+        # may preview or reference the stack.
+        problems.got(
+            "createAccessKeys",
+            "true only with `pgpKey` (the secret key is exported only encrypted to it)",
+            "no `pgpKey`",
+        )
+
     settings = Settings(
         account_id=account_id or "",
         region=region or "",
@@ -255,7 +280,8 @@ def parse_settings(
             "keepReleaseImages", DEFAULT_KEEP_RELEASE_IMAGES, minimum=1, maximum=1000
         ),
         assume_role=assume_role,
-        create_access_keys=top.boolean("createAccessKeys", DEFAULT_CREATE_ACCESS_KEYS),
+        pgp_key=pgp_key,
+        create_access_keys=create_access_keys,
         vendor=vendor,
         app=app,
         api_key=api_key,
@@ -368,10 +394,18 @@ def _vendor(top: Reader) -> VendorSettings | None:
         pattern=ECR_REPOSITORY_ARN,
         expected="an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>)",
     )
-    kms_key_arn = top.string("vendorKmsKeyArn", pattern=KMS_KEY_ARN, expected="a KMS key ARN")
-    for key in ("vendorRepositoryArn", "vendorKmsKeyArn"):
-        if key in top.values and "vendorImage" not in top.values:
-            top.problems.got(key, "only together with `vendorImage`", "no `vendorImage`")
+    if "vendorKmsKeyArn" in top.values:
+        # Kept as a known key so a stack file from before gets the reason, not "unknown key".
+        top.problems.got(
+            "vendorKmsKeyArn",
+            "no key: pulling from a KMS-encrypted repository needs no key permission, ECR "
+            f"decrypts with its own grant ({ECR_ENCRYPTION_URL})",
+            "a key ARN",
+        )
+    if "vendorRepositoryArn" in top.values and "vendorImage" not in top.values:
+        top.problems.got(
+            "vendorRepositoryArn", "only together with `vendorImage`", "no `vendorImage`"
+        )
     if not any(key in top.values for key in ("vendorStack", "vendorImage", "vendorRepositoryArn")):
         return None
     if "vendorImage" in top.values and "vendorRepositoryArn" not in top.values:
@@ -389,15 +423,7 @@ def _vendor(top: Reader) -> VendorSettings | None:
             top.problems.bad(
                 "vendorRepositoryArn", "the ARN of the repository `vendorImage` comes from", arn
             )
-        # ECR encrypts with a key of the repository's own account and region.
-        region, account = arn_parts.group("region", "account")
-        if kms_key_arn and f":kms:{region}:{account}:" not in kms_key_arn:
-            top.problems.bad(
-                "vendorKmsKeyArn",
-                f"a KMS key of the vendor repository's account {account} in {region}",
-                kms_key_arn,
-            )
-    return VendorSettings(stack=stack, image=image, repository_arn=arn, kms_key_arn=kms_key_arn)
+    return VendorSettings(stack=stack, image=image, repository_arn=arn)
 
 
 def _check_vendor_use(
@@ -441,6 +467,7 @@ def _app(top: Reader, region: str | None, repositories: set[str]) -> AppSettings
             "cpu",
             "memory",
             "natGateways",
+            "availabilityZones",
             "logRetentionDays",
             "certificateArn",
             "secretKmsKeyArn",
@@ -471,6 +498,18 @@ def _app(top: Reader, region: str | None, repositories: set[str]) -> AppSettings
         pattern=re.compile("|".join(NAT_GATEWAY_STRATEGIES)),
         expected=f"{keys_text(NAT_GATEWAY_STRATEGIES)} (tasks reach ECR through NAT)",
     )
+    # Standard zones only (`<region><letter>`): Local and Wavelength zones have no ALB.
+    zones = reader.strings(
+        "availabilityZones",
+        pattern=re.compile(rf"{re.escape(region or '')}[a-z]"),
+        expected=f"a standard availability zone of {region} such as '{region}a'",
+    )
+    listed = decoded(reader.raw("availabilityZones"))
+    if isinstance(listed, list) and len(listed) < 2:
+        problems.bad(
+            reader.child("availabilityZones"), "at least 2 zones (the load balancer needs 2)",
+            listed,
+        )  # fmt: skip
     retention = reader.integer(
         "logRetentionDays", AppSettings.log_retention_days, minimum=1, maximum=3653
     )
@@ -500,6 +539,7 @@ def _app(top: Reader, region: str | None, repositories: set[str]) -> AppSettings
         cpu=cpu,
         memory=memory,
         nat_gateways=nat or AppSettings.nat_gateways,
+        availability_zones=zones or (),
         log_retention_days=retention,
         certificate_arn=certificate,
         secret_kms_key_arn=secret_kms_key,
