@@ -50,13 +50,19 @@ for name, repo in repos.items():
     pulumi.export(repository_output(name, "repository_url"), repo.repository_url)
     pulumi.export(repository_output(name, "repository_arn"), repo.repository_arn)
     pulumi.export(repository_output(name, "image_uri"), repo.image_uri)
-    if repo.kms_key_arn:  # the consumer's execution role needs kms:Decrypt on it too
-        pulumi.export(repository_output(name, "kms_key_arn"), repo.kms_key_arn)
+    # Who may pull it: the customer checks at preview that it is among them (components/vendor.py).
+    shared_with = settings.repositories[name]
+    pulumi.export(repository_output(name, "pull_accounts"), list(shared_with.pull_accounts))
+    if shared_with.pull_org_id:
+        pulumi.export(repository_output(name, "pull_org_id"), shared_with.pull_org_id)
 pulumi.export("developer_group_name", developers.group_name)
-pulumi.export("developer_passwords", developers.passwords)
+# No export a stack reader could sign in with (secret outputs are readable by anyone who may
+# preview or reference the stack): passwords and secret keys only PGP-encrypted to `pgpKey`.
+if settings.pgp_key:
+    pulumi.export("developer_encrypted_passwords", developers.encrypted_passwords)
 if settings.create_access_keys:
     pulumi.export("developer_access_key_ids", developers.access_key_ids)
-    pulumi.export("developer_secret_access_keys", developers.secret_access_keys)
+    pulumi.export("developer_encrypted_secret_access_keys", developers.encrypted_secret_access_keys)
 if app is not None:
     pulumi.export("service_url", app.service_url)
     pulumi.export("cluster_name", app.cluster_name)

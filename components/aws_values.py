@@ -27,10 +27,18 @@ IAM_GROUP_NAME = re.compile(r"[\w+=,.@-]{1,128}")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
+# The key the provider encrypts a generated password or secret key to before storing it: a
+# base64 PGP public key on one line (`gpg --export <id> | base64 -w0`), or `keybase:<user>`.
+# https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/iam_user_login_profile
+PGP_KEY = re.compile(r"keybase:[A-Za-z0-9_-]{1,64}|[A-Za-z0-9+/]{64,}={0,2}")
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[\w-]+")
 ECR_REPOSITORY_ARN = re.compile(
     r"arn:aws[a-z-]*:ecr:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):repository/(?P<name>\S+)"
+)
+# How ECR uses a repository's KMS key: its own grants, never the puller's permissions.
+ECR_ENCRYPTION_URL: Final = (
+    "https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html"
 )
 # An ECR image pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<name>@sha256:<64 hex>.
 ECR_IMAGE_BY_DIGEST = re.compile(

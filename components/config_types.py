@@ -146,7 +146,8 @@ class Structured:
     kind: type[dict[Any, Any]] | type[list[Any]]
     # Default: "an object (key: value pairs)" or "a list".
     expected: str = ""
-    non_empty: bool = False
+    # Default: empty is fine. Fewer items (or keys) are refused with `expected`.
+    min_items: int = 0
     # Lists only: an item that repeats an earlier one is refused, naming its index.
     unique: bool = False
 
@@ -170,13 +171,25 @@ class Structured:
         return value
 
     def after(self, value: Any) -> Any:
-        if self.non_empty and not value:
+        if self.min_items and len(value) < self.min_items:
             raise invalid(self.expected)
         if self.unique:
             for index, item in enumerate(value):
                 if item in value[:index]:
                     raise invalid("no duplicates", index=index, value=item)
         return value
+
+
+@dataclass(frozen=True)
+class Retired(_Plain):
+    """A key no longer accepted, known only so that an old stack file gets the reason (`expected`)
+    instead of "unknown key"; any value is refused, described by `got`, never shown."""
+
+    expected: str
+    got: str
+
+    def validate(self, value: Any) -> Any:
+        raise invalid(self.expected, got=self.got)
 
 
 @dataclass(frozen=True)
@@ -187,4 +200,4 @@ class Missing:
 
 
 # Every marker that says what a value must be (docs/configuration.md lists their `expected`).
-Check = Text | Integer | Boolean | Structured
+Check = Text | Integer | Boolean | Structured | Retired

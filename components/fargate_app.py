@@ -28,7 +28,7 @@ from components.iam import (
     merged_policy_document,
 )
 from components.load_balancer import LoadBalancer
-from components.shared_repo import IMAGE_PLATFORM, KMS_ACTIONS, Grants
+from components.shared_repo import IMAGE_PLATFORM, Grants
 
 TYPE: Final = "ecr-cross-account:components:FargateApp"
 
@@ -40,11 +40,36 @@ RUNTIME_PLATFORMS: Final = {
     "linux/amd64": ("LINUX", "X86_64"),
     "linux/arm64": ("LINUX", "ARM64"),
 }
+# Availability zones the VPC spans: two, the fewest an ALB accepts. Standard zones only: a Local
+# or Wavelength zone (also "available" once opted in, and sorted first: `us-west-2-lax-1a`) has
+# no ALB or NAT gateway (pulumi-awsx#1365).
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html
+AVAILABILITY_ZONE_COUNT: Final = 2
+STANDARD_ZONES: Final = aws.GetAvailabilityZonesFilterArgs(
+    name="zone-type", values=["availability-zone"]
+)
+# How awsx carves the subnets out of the VPC's range: "Auto" keeps the specs' order (public, then
+# private). Said explicitly because awsx's default ("Legacy") is announced to change; a change of
+# strategy, like a change of zones, re-carves every subnet (README, "A second `pulumi up`").
+SUBNET_STRATEGY: Final = awsx.ec2.SubnetAllocationStrategy.AUTO
+
+# How long `pulumi up` waits for the service's deployment to finish (`wait_for_steady_state`).
+# Long enough for the circuit breaker to fail a bad deployment and roll back: with up to 6 tasks it
+# fails after 3 failed tasks, ECS starts 2 at a time (maximum 200%), and each fails within about
+# 3 minutes (image pull, health-check start period and retries, the ALB's grace period), so about
+# 8 minutes; rolling back is another deployment of about 5. Short enough to end before the CI job
+# does (timeout-minutes of .github/workflows/pulumi-stack.yml, checked by tests/infra), so the job
+# is never killed while it holds the stack's lock.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+SERVICE_DEPLOY_TIMEOUT_MINUTES: Final = 30
 
 # What the execution role does besides pulling images.
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
 LOG_ACTIONS: Final = ("logs:CreateLogStream", "logs:PutLogEvents")
 SECRET_ACTIONS: Final = ("secretsmanager:GetSecretValue",)
+# Unlike ECR, Secrets Manager decrypts with the caller's own permission on a customer-managed key.
+# https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+KMS_ACTIONS: Final = ("kms:Decrypt",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +114,8 @@ class FargateAppArgs:
     memory: int = 2048
     # Default: one NAT gateway shared by both AZs ("OnePerAz" survives an AZ outage).
     nat_gateways: str = "Single"
+    # Default: the region's first two standard availability zones, looked up at deploy time.
+    availability_zones: Sequence[str] = ()
     # Default: 30 days of container logs.
     log_retention_days: int = 30
     # Default: HTTP only; with an ACM certificate, HTTPS and an HTTP->HTTPS redirect.
@@ -114,7 +141,8 @@ class FargateApp(pulumi.ComponentResource):
 
         self.vpc = awsx.ec2.Vpc(
             f"{name}-vpc",
-            number_of_availability_zones=2,
+            availability_zone_names=list(args.availability_zones) or self._standard_zones(),
+            subnet_strategy=SUBNET_STRATEGY,
             subnet_specs=[
                 awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC),
                 awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PRIVATE),
@@ -231,8 +259,17 @@ class FargateApp(pulumi.ComponentResource):
             # service wait for the key's first version.
             force_new_deployment=True,
             triggers={"api_key_version": self.secret_version.version_id},
+            # `pulumi up` waits until the new tasks are in service, so a deployment that fails
+            # (an image the role may not pull, a crash-looping container) fails the update
+            # instead of rolling back unseen; an interrupted `up` (Ctrl-C) rolls back too.
+            wait_for_steady_state=True,
+            sigint_rollback=True,
             opts=pulumi.ResourceOptions(
                 parent=self,
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{SERVICE_DEPLOY_TIMEOUT_MINUTES}m",
+                    update=f"{SERVICE_DEPLOY_TIMEOUT_MINUTES}m",
+                ),
                 # ECS refuses a target group that no listener uses yet.
                 depends_on=self.lb.listeners,
                 # Autoscaling owns the task count once the service exists.
@@ -259,6 +296,28 @@ class FargateApp(pulumi.ComponentResource):
                 "load_balancer_dns_name": self.load_balancer_dns_name,
             }
         )
+
+    def _standard_zones(self) -> list[str]:
+        """The region's first AVAILABILITY_ZONE_COUNT standard zones, by name.
+
+        awsx takes plain zone names (it lays out subnets per zone before anything is created), so
+        this is a plain invoke, through the component's AWS provider.
+        """
+        found = aws.get_availability_zones(
+            state="available",
+            filters=[STANDARD_ZONES],
+            opts=pulumi.InvokeOptions(parent=self),
+        )
+        zones = sorted(found.names)[:AVAILABILITY_ZONE_COUNT]
+        if len(zones) < AVAILABILITY_ZONE_COUNT:
+            raise ValueError(
+                format_problem(
+                    "the region's available standard availability zones",
+                    f"at least {AVAILABILITY_ZONE_COUNT}",
+                    zones,
+                )
+            )
+        return zones
 
     def _task_exec_policy(self, args: FargateAppArgs) -> pulumi.Output[str]:
         """Pull exactly these images, write these logs, read this secret (and decrypt it)."""

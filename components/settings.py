@@ -30,6 +30,7 @@ from components.aws_values import (
     ACCOUNT_ID,
     CERTIFICATE_ARN,
     CONTAINER_NAME,
+    ECR_ENCRYPTION_URL,
     ECR_IMAGE_BY_DIGEST,
     ECR_REPOSITORY_ARN,
     ENV_NAME,
@@ -43,6 +44,7 @@ from components.aws_values import (
     LOG_RETENTION_DAYS,
     NAT_GATEWAY_STRATEGIES,
     ORG_ID,
+    PGP_KEY,
     REGION,
     REPOSITORY_NAME,
     ROLE_ARN,
@@ -53,15 +55,17 @@ from components.config_errors import Problems, keys_text
 from components.config_types import (
     CONFIG_ERROR,
     Boolean,
+    Check,
     Integer,
     Missing,
     Refuse,
+    Retired,
     Structured,
     Text,
     invalid,
 )
 from components.dev_user_group import DevUserGroupArgs
-from components.fargate_app import API_KEY_ENV, FargateAppArgs
+from components.fargate_app import API_KEY_ENV, AVAILABILITY_ZONE_COUNT, FargateAppArgs
 from components.settings_rules import check_rules
 from components.shared_repo import SharedRepoArgs
 from components.vendor import VendorSource
@@ -193,7 +197,7 @@ class AppSettings(ConfigModel):
 
     containers: Annotated[
         tuple[ContainerSettings, ...],
-        Structured(list, expected="a non-empty list of containers", non_empty=True),
+        Structured(list, expected="a non-empty list of containers", min_items=1),
     ] = Field(description="The task's containers.")
     desired_count: Annotated[int, Integer(1, 1000)] = Field(
         FargateAppArgs.desired_count, description="Tasks to run (and the autoscaling minimum)."
@@ -221,6 +225,27 @@ class AppSettings(ConfigModel):
             re.compile("|".join(NAT_GATEWAY_STRATEGIES)),
         ),
     ] = Field(FargateAppArgs.nat_gateways, description="NAT gateways of the VPC.")
+    # Standard zones of the stack's region only (settings_rules): Local and Wavelength zones have
+    # no load balancer.
+    availability_zones: Annotated[
+        tuple[
+            Annotated[
+                str, Text("a standard availability zone of the stack's region ('us-east-2a')")
+            ],
+            ...,
+        ],
+        Structured(
+            list,
+            expected=f"at least {AVAILABILITY_ZONE_COUNT} zones "
+            f"(the load balancer needs {AVAILABILITY_ZONE_COUNT})",
+            min_items=AVAILABILITY_ZONE_COUNT,
+            unique=True,
+        ),
+    ] = Field(
+        tuple(FargateAppArgs.availability_zones),
+        description="Zones the VPC spans (default: the region's first two standard zones, looked "
+        "up at deploy time); changing them after the first deploy re-carves the subnets.",
+    )
     log_retention_days: Annotated[
         int,
         Integer(
@@ -283,9 +308,7 @@ class Settings(ConfigModel):
             Annotated[str, Text("an ECR repository name (lowercase)", REPOSITORY_KEY)],
             RepositorySettings,
         ],
-        Structured(
-            dict, expected="at least one repository (<name>: {source: ...})", non_empty=True
-        ),
+        Structured(dict, expected="at least one repository (<name>: {source: ...})", min_items=1),
         Missing('--path "repositories.<name>.source" services/<name>'),
     ] = Field(description="This stack's ECR repositories by name, each with its image.")
     image_tag: Annotated[str, Text("a Docker tag such as '1.1.0'", IMAGE_TAG)] = Field(
@@ -303,10 +326,25 @@ class Settings(ConfigModel):
     assume_role: Annotated[AssumeRoleSettings, Structured(dict)] | None = Field(
         None, description="A role the AWS provider assumes (default: the ambient credentials)."
     )
+    pgp_key: (
+        Annotated[
+            str,
+            Text(
+                "a base64 PGP public key on one line (`gpg --export <id> | base64 -w0`) "
+                "or keybase:<user>",
+                PGP_KEY,
+            ),
+        ]
+        | None
+    ) = Field(
+        DevUserGroupArgs.pgp_key,
+        description="Developers get a generated console password, exported only encrypted to "
+        "this key (default: no password; an administrator gives the first one).",
+    )
     create_access_keys: Annotated[bool, Boolean()] = Field(
         DevUserGroupArgs.create_access_keys,
-        description="Give each developer a long-lived access key (exported only as a secret); "
-        "prefer SSO.",
+        description="Give each developer a long-lived access key (needs pgpKey; the secret is "
+        "exported only PGP-encrypted); prefer SSO.",
     )
     vendor_stack: (
         Annotated[str, Text("a stack name such as 'org/project/vendor'", STACK_NAME)] | None
@@ -332,9 +370,18 @@ class Settings(ConfigModel):
         ]
         | None
     ) = Field(None, description="The ARN of the repository vendorImage comes from.")
-    vendor_kms_key_arn: Annotated[str, KMS_KEY] | None = Field(
-        None, description="The KMS key of that repository, if it has one (with vendorImage)."
-    )
+    # Known so that a stack file from before gets the reason, not "unknown key".
+    vendor_kms_key_arn: (
+        Annotated[
+            str,
+            Retired(
+                "no key: pulling from a KMS-encrypted repository needs no key permission, ECR "
+                f"decrypts with its own grant ({ECR_ENCRYPTION_URL})",
+                got="a key ARN",
+            ),
+        ]
+        | None
+    ) = Field(None, description="Refused: a pull needs no permission on the vendor's KMS key.")
     app: Annotated[AppSettings, Structured(dict)] | None = Field(
         None, description="The Fargate app (default: none; the stack only publishes images)."
     )
@@ -352,7 +399,6 @@ class Settings(ConfigModel):
             stack=self.vendor_stack,
             image=self.vendor_image,
             repository_arn=self.vendor_repository_arn,
-            kms_key_arn=self.vendor_kms_key_arn,
         )
 
 
@@ -402,7 +448,7 @@ def _lookup(loc: tuple[str | int, ...]) -> tuple[type[ConfigModel] | None, Field
 
 def _expected(field: FieldInfo | None) -> str:
     for marker in field.metadata if field else ():
-        if isinstance(marker, Text | Integer | Boolean | Structured):
+        if isinstance(marker, Check):
             return marker.expected
     return "a value"
 

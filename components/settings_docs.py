@@ -15,7 +15,7 @@ from typing import Any, get_args, get_origin
 from pydantic.fields import FieldInfo
 
 from components import settings_rules
-from components.config_types import Boolean, Integer, Structured, Text
+from components.config_types import Check, Structured
 from components.settings import PROJECT, ConfigModel, Settings
 
 HEADER = f"""# Configuration
@@ -69,9 +69,6 @@ def _type_name(annotation: Any) -> str:
     return {str: "string", int: "integer", bool: "boolean"}.get(annotation, "secret")
 
 
-Check = Text | Integer | Boolean | Structured
-
-
 def _markers(annotation: Any) -> list[Check]:
     """The markers of a type, looking inside `X | None`."""
     optional = get_args(annotation) if type(None) in get_args(annotation) else ()
@@ -84,7 +81,7 @@ def _markers(annotation: Any) -> list[Check]:
 
 def _expected(markers: list[Check]) -> str:
     """What markers accept in words (a Structured marker only when it asks for more)."""
-    return "; ".join(m.expected for m in markers if not isinstance(m, Structured) or m.non_empty)
+    return "; ".join(m.expected for m in markers if not isinstance(m, Structured) or m.min_items)
 
 
 def _allowed(field: FieldInfo) -> str:

@@ -7,6 +7,7 @@ do not repeat these checks.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Final
 
 from components.aws_values import (
@@ -27,6 +28,7 @@ ONLY_ONE_VENDOR_SOURCE: Final = "Set only one of `vendorStack` or `vendorImage`.
 def check_rules(settings: Settings, problems: Problems, *, api_key_is_secret: bool) -> None:
     """Record every broken rule of valid settings in `problems`."""
     _check_regions(settings, problems)
+    _check_access_keys(settings, problems)
     _check_vendor(settings, problems)
     if settings.app is not None:
         _check_app(settings.app, problems, settings.region)
@@ -56,16 +58,23 @@ def _check_regions(settings: Settings, problems: Problems) -> None:
             problems.bad(f"repositories.{name}.kmsKeyArn", f"a KMS key in {settings.region}", key)
 
 
+def _check_access_keys(settings: Settings, problems: Problems) -> None:
+    """`createAccessKeys` comes with `pgpKey` (a secret key is exported only encrypted to it)."""
+    if settings.create_access_keys and settings.pgp_key is None:
+        # Without it the secret key would be a (Pulumi) secret output, readable by anyone who
+        # may preview or reference the stack.
+        problems.got(
+            "createAccessKeys",
+            "true only with `pgpKey` (the secret key is exported only encrypted to it)",
+            "no `pgpKey`",
+        )
+
+
 def _check_vendor(settings: Settings, problems: Problems) -> None:
-    """`vendorImage` comes with its repository's ARN (and, optionally, key); nothing else does."""
-    image, arn, kms_key_arn = (
-        settings.vendor_image,
-        settings.vendor_repository_arn,
-        settings.vendor_kms_key_arn,
-    )
-    for key, value in (("vendorRepositoryArn", arn), ("vendorKmsKeyArn", kms_key_arn)):
-        if value is not None and image is None:
-            problems.got(key, "only together with `vendorImage`", "no `vendorImage`")
+    """`vendorImage` comes with its repository's ARN; nothing else does."""
+    image, arn = settings.vendor_image, settings.vendor_repository_arn
+    if arn is not None and image is None:
+        problems.got("vendorRepositoryArn", "only together with `vendorImage`", "no `vendorImage`")
     if image is not None and arn is None:
         problems.missing(
             "vendorRepositoryArn",
@@ -80,14 +89,6 @@ def _check_vendor(settings: Settings, problems: Problems) -> None:
         ):
             problems.bad(
                 "vendorRepositoryArn", "the ARN of the repository `vendorImage` comes from", arn
-            )
-        # ECR encrypts with a key of the repository's own account and region.
-        region, account = arn_parts.group("region", "account")
-        if kms_key_arn and f":kms:{region}:{account}:" not in kms_key_arn:
-            problems.bad(
-                "vendorKmsKeyArn",
-                f"a KMS key of the vendor repository's account {account} in {region}",
-                kms_key_arn,
             )
 
 
@@ -116,7 +117,9 @@ def _check_vendor_use(settings: Settings, problems: Problems) -> None:
 
 
 def _check_app(app: AppSettings, problems: Problems, region: str) -> None:
-    """Counts in order, a Fargate size, and the app's certificate and key in the stack's region."""
+    """Counts in order, a Fargate size, and the app's certificate, key and availability zones in
+    the stack's region (standard zones, `<region><letter>`: a Local or Wavelength zone has no
+    load balancer)."""
     if app.max_count < app.desired_count:
         problems.bad("app.maxCount", f"at least desiredCount ({app.desired_count})", app.max_count)
     if app.memory not in FARGATE_MEMORY_BY_CPU[app.cpu]:
@@ -134,6 +137,14 @@ def _check_app(app: AppSettings, problems: Problems, region: str) -> None:
     secret_kms_key = app.secret_kms_key_arn
     if secret_kms_key and f":kms:{region}:" not in secret_kms_key:
         problems.bad("app.secretKmsKeyArn", f"a KMS key in {region}", secret_kms_key)
+    standard_zone = re.compile(rf"{re.escape(region)}[a-z]")
+    for index, zone in enumerate(app.availability_zones):
+        if not standard_zone.fullmatch(zone):
+            problems.bad(
+                f"app.availabilityZones[{index}]",
+                f"a standard availability zone of {region} such as '{region}a'",
+                zone,
+            )
 
 
 def _check_containers(app: AppSettings, problems: Problems, repositories: set[str]) -> None:

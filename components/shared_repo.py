@@ -39,15 +39,18 @@ TYPE = "ecr-cross-account:components:SharedRepo"
 # The image platform; the Fargate task's runtimePlatform (LINUX/X86_64) must match it.
 IMAGE_PLATFORM = "linux/amd64"
 
-# A repository encrypted with a customer-managed key also needs the key for every image layer.
+# A repository encrypted with a KMS key (`kmsKeyArn`) needs no key permission in any grant: at
+# creation ECR gives itself grants on the key, and on push and pull ECR, not the caller, asks KMS
+# for the data key (GenerateDataKey, Decrypt) and decrypts the layers before they are pulled. So a
+# consumer in another account needs neither kms:Decrypt nor a statement in the key's policy;
+# only the repository's creator needs kms:CreateGrant and kms:DescribeKey (README).
 # https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html
-KMS_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
 
 
 class Grants:
     """The grant methods shared by a repository of this stack and a reference to another's.
 
-    Subclasses set `repository_arn` and `kms_key_arn`. Each grant returns the statements to put in
+    Subclasses set `repository_arn`. Each grant returns the statements to put in
     the grantee's identity policy, for example `grant_pull()` on rake-app resolves to
     `[{"Sid": "EcrLogin", ..., "Resource": "*"},
     {"Sid": "PullRakeApp", "Effect": "Allow", "Action": [the three pull actions],
@@ -56,7 +59,6 @@ class Grants:
     """
 
     repository_arn: pulumi.Output[str]
-    kms_key_arn: pulumi.Input[str] | None
 
     def grant_pull(self) -> pulumi.Output[list[PolicyStatement]]:
         """Statements that let the grantee pull this repository's images."""
@@ -71,19 +73,15 @@ class Grants:
         return self._grant("PullPush", (*PULL_ACTIONS, *PUSH_ACTIONS, *DESCRIBE_ACTIONS))
 
     def _grant(self, verb: str, actions: Sequence[str]) -> pulumi.Output[list[PolicyStatement]]:
-        def statements(arn: str, kms_key_arn: str | None) -> list[PolicyStatement]:
+        def statements(arn: str) -> list[PolicyStatement]:
             name = arn.split(":repository/", 1)[-1]
             # `docker login` needs ecr:GetAuthorizationToken, which is registry-level and has no
             # resource-level permissions: it is only ever granted here, on "*", never in a
-            # repository policy (where it has no effect).
-            result = [auth_token_statement(), allow(actions, [arn], sid=statement_id(verb, name))]
-            if kms_key_arn:
-                result.append(allow(KMS_ACTIONS, [kms_key_arn], sid=statement_id("Kms", name)))
-            return result
+            # repository policy (where it has no effect). No KMS statement, even for a
+            # KMS-encrypted repository: see the note on encryption above.
+            return [auth_token_statement(), allow(actions, [arn], sid=statement_id(verb, name))]
 
-        return pulumi.Output.all(self.repository_arn, self.kms_key_arn).apply(
-            lambda values: statements(values[0], values[1])
-        )
+        return self.repository_arn.apply(statements)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,17 +93,13 @@ class RepoRef(Grants):
     """
 
     repository_arn: pulumi.Output[str]
-    # Default: the repository uses AES256 (no key to grant).
-    kms_key_arn: pulumi.Input[str] | None = None
 
     @classmethod
-    def from_arn(
-        cls, arn: pulumi.Input[str], *, kms_key_arn: pulumi.Input[str] | None = None
-    ) -> RepoRef:
+    def from_arn(cls, arn: pulumi.Input[str]) -> RepoRef:
         """Refer to `arn:aws:ecr:<region>:<account>:repository/<name>`."""
         if isinstance(arn, str) and not ECR_REPOSITORY_ARN.fullmatch(arn):
             raise ValueError(format_problem("RepoRef.from_arn(arn)", "an ECR repository ARN", arn))
-        return cls(repository_arn=pulumi.Output.from_input(arn), kms_key_arn=kms_key_arn)
+        return cls(repository_arn=pulumi.Output.from_input(arn))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,7 +147,6 @@ class SharedRepo(pulumi.ComponentResource, Grants):
     ) -> None:
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.kms_key_arn = args.kms_key_arn
         self.repository = aws.ecr.Repository(
             f"{name}-repo",
             name=args.repository_name,

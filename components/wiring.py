@@ -58,6 +58,7 @@ def dev_user_group_args(settings: Settings, repositories: list[Grants]) -> DevUs
         group_name=settings.developers.group,
         repositories=repositories,
         user_names=settings.developers.users,
+        pgp_key=settings.pgp_key,
         create_access_keys=settings.create_access_keys,
     )
 
@@ -67,7 +68,7 @@ def app_vendor_images(settings: Settings) -> dict[str, VendorImage]:
     if settings.app is None:
         return {}
     names = [c.vendor_repository for c in settings.app.containers if c.vendor_repository]
-    return vendor_images(names, settings.vendor)
+    return vendor_images(names, settings.vendor, account_id=settings.account_id)
 
 
 def fargate_app_args(
@@ -110,6 +111,7 @@ def fargate_app_args(
         cpu=app.cpu,
         memory=app.memory,
         nat_gateways=app.nat_gateways,
+        availability_zones=app.availability_zones,
         log_retention_days=app.log_retention_days,
         alb_certificate_arn=app.certificate_arn,
         secret_kms_key_arn=app.secret_kms_key_arn,

@@ -9,9 +9,15 @@ import pulumi
 import pytest
 
 from common.settings import KEEP_ALIVE_SECONDS, NlpClientSettings
-from components.fargate_app import ContainerSpec, FargateApp, FargateAppArgs
+from components.fargate_app import (
+    SERVICE_DEPLOY_TIMEOUT_MINUTES,
+    ContainerSpec,
+    FargateApp,
+    FargateAppArgs,
+)
 from components.load_balancer import ALB_IDLE_TIMEOUT_SECONDS
 from components.shared_repo import RepoRef
+from tests.ci.workflow_calls import load_workflow
 from tests.infra.app_helpers import (
     HTTP_RULES,
     HTTPS_RULES,
@@ -29,6 +35,7 @@ from tests.infra.app_helpers import (
 from tests.infra.conftest import (
     LOGIN_STATEMENT,
     PROJECT,
+    ROOT,
     StackRun,
     all_of,
     fake_secret_version_id,
@@ -230,7 +237,7 @@ def test_fargate_app_container_definitions_are_exact(app_run: StackRun) -> None:
             "name": "edge",
             "image": EDGE_IMAGE,
             "essential": True,
-            "portMappings": [{"containerPort": 8080, "protocol": "tcp", "name": "edge"}],
+            "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
             "environment": [{"name": "WORKER_ENDPOINT", "value": "http://localhost:8081"}],
             "secrets": secrets,
             "healthCheck": health_check(8080),
@@ -243,7 +250,7 @@ def test_fargate_app_container_definitions_are_exact(app_run: StackRun) -> None:
             "name": "worker",
             "image": WORKER_IMAGE,
             "essential": True,
-            "portMappings": [{"containerPort": 8081, "protocol": "tcp", "name": "worker"}],
+            "portMappings": [{"containerPort": 8081, "protocol": "tcp"}],
             "secrets": secrets,
             "healthCheck": health_check(8081),
             "readonlyRootFilesystem": True,
@@ -289,10 +296,20 @@ def test_fargate_app_security_groups_live_in_the_vpc_with_inline_rules_none(
 def test_fargate_app_vpc_has_two_azs_public_private_subnets_and_one_nat(app_run: StackRun) -> None:
     vpc = only(app_run.resources, "awsx:ec2:Vpc")
     assert vpc.inputs == {
-        "numberOfAvailabilityZones": 2,
+        # The region's first two standard zones (the mocks also list a Local Zone, sorted first).
+        "availabilityZoneNames": [f"{REGION}a", f"{REGION}b"],
+        "subnetStrategy": "Auto",
         "subnetSpecs": [{"type": "Public"}, {"type": "Private"}],
         "natGateways": {"strategy": "Single"},
     }
+
+
+def test_fargate_app_given_zones_are_used_without_a_lookup() -> None:
+    run = run_app(availability_zones=[f"{REGION}b", f"{REGION}c"])
+
+    vpc = only(run.resources, "awsx:ec2:Vpc")
+    assert vpc.inputs["availabilityZoneNames"] == [f"{REGION}b", f"{REGION}c"]
+    assert run.calls == []
 
 
 def test_fargate_app_nat_per_az_variant_is_passed_to_the_vpc() -> None:
@@ -405,7 +422,27 @@ def test_fargate_app_service_runs_private_tasks_with_rollback_behind_the_alb(
         "enableExecuteCommand": False,
         "forceNewDeployment": True,
         "triggers": {"api_key_version": secret_version_id(app_run)},
+        "waitForSteadyState": True,
+        "sigintRollback": True,
     }
+
+
+def test_fargate_app_up_waits_for_the_deployment_longer_than_a_rollback_takes(
+    app_run: StackRun,
+) -> None:
+    # A failed deployment (denied pull, crash loop) must fail `pulumi up`: it waits for a steady
+    # state, long enough for the circuit breaker to fail it and roll back (~15 min).
+    service = named(app_run.resources, "aws:ecs/service:Service", "app-service")
+    assert service.inputs["waitForSteadyState"] is True
+    assert service.custom_timeouts == {"create": "30m", "update": "30m"}
+    assert SERVICE_DEPLOY_TIMEOUT_MINUTES == 30
+
+
+def test_fargate_app_deploy_wait_ends_before_the_ci_job_is_killed() -> None:
+    # GitHub kills a job at its timeout-minutes, leaving the stack locked mid-update: the
+    # service's wait plus the rest of `up` (VPC, ALB, builds: ~15 min) must fit inside it.
+    job = load_workflow(ROOT / ".github" / "workflows" / "pulumi-stack.yml")["jobs"]["pulumi"]
+    assert SERVICE_DEPLOY_TIMEOUT_MINUTES + 15 <= job["timeout-minutes"]
 
 
 def secret_version_id(run: StackRun) -> str:

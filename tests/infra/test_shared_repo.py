@@ -67,11 +67,16 @@ def test_repo_ref_grant_push_is_the_documented_push_policy() -> None:
     ]
 
 
-def test_repo_ref_with_kms_key_grants_decrypt_on_that_key() -> None:
-    assert resolve(RepoRef.from_arn(VENDOR_ARN, kms_key_arn=KEY_ARN).grant_pull()) == [
-        *PULL_GRANT,
-        {"Sid": "KmsRakeApp", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_ARN]},
+def test_kms_encrypted_repo_grants_no_key_permission() -> None:
+    # ECR decrypts with its own grant on the key, never the puller's permission:
+    # https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html
+    run = build_repo(kms_key_arn=KEY_ARN)
+
+    repository = only(run.resources, "aws:ecr/repository:Repository")
+    assert repository.inputs["encryptionConfigurations"] == [
+        {"encryptionType": "KMS", "kmsKey": KEY_ARN}
     ]
+    assert run.exports["pull"] == PULL_GRANT
 
 
 def test_repo_ref_from_arn_accepts_an_unresolved_output() -> None:
