@@ -27,7 +27,7 @@ def _variants() -> dict[str, Callable[[], Any]]:
     # Imported here: the harness imports pytest and the whole program.
     from tests.acceptance import test_configs_under_mocks as acc
     from tests.acceptance.harness import customer_config, vendor_stack_source
-    from tests.infra.conftest import run_stack
+    from tests.infra.conftest import PROJECT, run_stack, stack_config
     from tools.stack_files import read_stack_config
 
     def customer_variant(source: dict[str, Any]) -> Callable[[], Any]:
@@ -43,9 +43,31 @@ def _variants() -> dict[str, Callable[[], Any]]:
 
         return run
 
+    # The optional keys the committed stacks leave unset, each set once.
+    vendor_options = {
+        "pgpKey": "keybase:devops",
+        "createAccessKeys": True,
+        "repositories": {
+            "rake-app": {
+                "source": "services/rake_app",
+                "pullAccounts": ["999988887777"],
+                "pullOrgId": "o-abc123def4",
+                "kmsKeyArn": "arn:aws:kms:us-east-2:111122223333:key/"
+                "1234abcd-12ab-34cd-56ef-1234567890ab",
+            }
+        },
+    }
+
+    def customer_with_zones() -> Any:
+        app = stack_config("customer")[f"{PROJECT}:app"]
+        zones = ["us-west-2c", "us-west-2a"]
+        return run_stack("customer", overrides={"app": {**app, "availabilityZones": zones}})
+
     return {
         "vendor": lambda: run_stack("vendor"),
+        "vendor-options": lambda: run_stack("vendor", overrides=vendor_options),
         "customer": lambda: run_stack("customer"),
+        "customer-zones": customer_with_zones,
         "acceptance-vendor": lambda: acc.run(acc.NAMES.vendor, acc.acceptance_vendor_config()),
         "acceptance-customer-vendor-stack": customer_variant(vendor_stack_source(acc.NAMES.vendor)),
         "acceptance-customer-vendor-image": customer_variant(acc.VENDOR_IMAGE_SOURCE),
@@ -66,6 +88,8 @@ def dump() -> dict[str, Any]:
                 "providers": r.providers,
                 "dependencies": sorted(r.dependencies),
                 "ignore_changes": sorted(r.ignore_changes),
+                "delete_before_replace": r.delete_before_replace,
+                "custom_timeouts": r.custom_timeouts,
                 "inputs": r.inputs,
             }
             for r in stack_run.resources
