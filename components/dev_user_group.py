@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_values import IAM_GROUP_NAME, IAM_NAME
-from components.config_reader import format_problem
+from components.config_errors import format_problem
 from components.iam import merged_policy_document
 from components.shared_repo import Grants
 
@@ -50,14 +49,18 @@ class DevUserGroupArgs:
 
 
 def _validate(args: DevUserGroupArgs) -> None:
-    problems = [
-        format_problem(f"DevUserGroupArgs.user_names[{i}]", "an IAM user name", user)
-        for i, user in enumerate(args.user_names)
-        if not IAM_NAME.fullmatch(user)
-    ]
-    if not IAM_GROUP_NAME.fullmatch(args.group_name):
+    # Names come validated from the stack's settings (components/settings.py). Checked here: the
+    # component's own knob, and its promise that no secret key exists outside AWS unencrypted,
+    # which must hold for every caller (settings refuses `createAccessKeys` without `pgpKey` too,
+    # naming the config keys).
+    problems = []
+    if not MIN_PASSWORD_LENGTH <= args.password_length <= 128:
         problems.append(
-            format_problem("DevUserGroupArgs.group_name", "an IAM group name", args.group_name)
+            format_problem(
+                "DevUserGroupArgs.password_length",
+                f"{MIN_PASSWORD_LENGTH} to 128 characters",
+                args.password_length,
+            )
         )
     if args.create_access_keys and not args.pgp_key:
         problems.append(
@@ -65,18 +68,6 @@ def _validate(args: DevUserGroupArgs) -> None:
                 "DevUserGroupArgs.create_access_keys",
                 "False without pgp_key (a secret key leaves AWS only encrypted to it)",
                 True,
-            )
-        )
-    if not args.repositories:
-        problems.append(
-            format_problem("DevUserGroupArgs.repositories", "at least one repository", [])
-        )
-    if not MIN_PASSWORD_LENGTH <= args.password_length <= 128:
-        problems.append(
-            format_problem(
-                "DevUserGroupArgs.password_length",
-                f"{MIN_PASSWORD_LENGTH} to 128 characters",
-                args.password_length,
             )
         )
     if problems:

@@ -9,6 +9,7 @@ group. The resource-policy half (consumer accounts and/or an organization, pull 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -17,8 +18,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
-from components.aws_values import ACCOUNT_ID, ECR_REPOSITORY_ARN, ORG_ID, REPOSITORY_NAME
-from components.config_reader import format_problem
+from components.aws_values import ECR_REPOSITORY_ARN
+from components.config_errors import format_problem
 from components.iam import (
     DESCRIBE_ACTIONS,
     PULL_ACTIONS,
@@ -32,7 +33,6 @@ from components.iam import (
     statement_id,
 )
 from components.provider import RegistryLogin
-from components.settings import DEFAULT_KEEP_RELEASE_IMAGES, RepositorySettings, Settings
 
 TYPE = "ecr-cross-account:components:SharedRepo"
 
@@ -104,7 +104,10 @@ class RepoRef(Grants):
 
 @dataclass(frozen=True, kw_only=True)
 class SharedRepoArgs:
-    """What SharedRepo builds: the repository, its image, and its consumers."""
+    """What SharedRepo builds: the repository, its image, and its consumers.
+
+    Not re-checked here: the stack's settings (components/settings.py) validate every value.
+    """
 
     # ECR repository name, e.g. "rake-app".
     repository_name: str
@@ -122,58 +125,9 @@ class SharedRepoArgs:
     # Default: AES256 with an AWS-owned key.
     kms_key_arn: str | None = None
     # Default: keep the newest 10 tagged images.
-    keep_release_images: int = DEFAULT_KEEP_RELEASE_IMAGES
+    keep_release_images: int = 10
     # Default: `pulumi destroy` refuses to delete a repository that still holds images.
     force_delete: bool = False
-
-    @classmethod
-    def from_settings(
-        cls, repository: RepositorySettings, settings: Settings, registry: RegistryLogin
-    ) -> SharedRepoArgs:
-        """The args of one configured repository."""
-        return cls(
-            repository_name=repository.name,
-            source=repository.source,
-            image_tag=settings.image_tag,
-            registry=registry,
-            pull_accounts=repository.pull_accounts,
-            pull_org_id=repository.pull_org_id,
-            kms_key_arn=repository.kms_key_arn,
-            keep_release_images=settings.keep_release_images,
-            force_delete=settings.force_delete,
-        )
-
-
-def _validate(args: SharedRepoArgs) -> None:
-    problems = [
-        format_problem(f"SharedRepoArgs.pull_accounts[{i}]", "a 12-digit AWS account ID", a)
-        for i, a in enumerate(args.pull_accounts)
-        if not ACCOUNT_ID.fullmatch(a)
-    ]
-    if not REPOSITORY_NAME.fullmatch(args.repository_name):
-        problems.append(
-            format_problem(
-                "SharedRepoArgs.repository_name", "an ECR repository name", args.repository_name
-            )
-        )
-    if args.pull_org_id is not None and not ORG_ID.fullmatch(args.pull_org_id):
-        problems.append(
-            format_problem(
-                "SharedRepoArgs.pull_org_id", "an AWS Organizations ID", args.pull_org_id
-            )
-        )
-    if args.keep_release_images < 1:
-        problems.append(
-            format_problem(
-                "SharedRepoArgs.keep_release_images", "at least 1", args.keep_release_images
-            )
-        )
-    if len(PurePosixPath(args.source).parts) < 2:
-        problems.append(
-            format_problem("SharedRepoArgs.source", "a directory below the context", args.source)
-        )
-    if problems:
-        raise ValueError("\n".join(problems))
 
 
 class SharedRepo(pulumi.ComponentResource, Grants):
@@ -192,7 +146,6 @@ class SharedRepo(pulumi.ComponentResource, Grants):
         self, name: str, args: SharedRepoArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TYPE, name, None, opts)
-        _validate(args)
         child = pulumi.ResourceOptions(parent=self)
         self.repository = aws.ecr.Repository(
             f"{name}-repo",
@@ -259,3 +212,11 @@ class SharedRepo(pulumi.ComponentResource, Grants):
                 "image_uri": self.image_uri,
             }
         )
+
+
+def repository_output(repository_name: str, attribute: str) -> str:
+    """The stack output a repository's attribute is exported under (and read by the customer).
+
+    `repository_output("rake-app", "image_uri")` -> `"rake_app_image_uri"`.
+    """
+    return re.sub(r"[^a-z0-9]+", "_", repository_name) + f"_{attribute}"

@@ -1,7 +1,7 @@
 """Where a customer stack's vendor images come from: the vendor stack's outputs, or pinned config.
 
 With `vendorStack`, a StackReference reads `<repo>_image_uri` and `<repo>_repository_arn`, the
-names the vendor stack exports (`components.settings.repository_output`), so both stacks agree by
+names the vendor stack exports (`components.shared_repo.repository_output`), so both stacks agree by
 construction. A customer without access to the vendor's Pulumi state sets `vendorImage` and
 `vendorRepositoryArn` instead. Either way the image is pinned by digest and the repository is a
 `RepoRef`, whose pull grant goes into the customer's execution role.
@@ -15,15 +15,15 @@ it is not among them: otherwise the first sign would be tasks that cannot pull. 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import pulumi
 
 from components.aws_values import ECR_IMAGE_BY_DIGEST, ECR_REPOSITORY_ARN
-from components.config_reader import format_problem
-from components.settings import Settings, repository_output
-from components.shared_repo import RepoRef
+from components.config_errors import format_problem
+from components.shared_repo import RepoRef, repository_output
 
 # Logical name of the StackReference resource (its `name` input is the configured stack).
 STACK_REFERENCE_NAME: Final = "vendor"
@@ -39,18 +39,26 @@ class VendorImage:
     repository: RepoRef
 
 
-def vendor_images(settings: Settings) -> dict[str, VendorImage]:
+@dataclass(frozen=True, kw_only=True)
+class VendorSource:
+    """Where the vendor's images come from: its stack's outputs, or a pinned image + ARN."""
+
+    # Exactly one of `stack` and `image` is set; `repository_arn` goes with `image`.
+    stack: str | None = None
+    image: str | None = None
+    repository_arn: str | None = None
+
+
+def vendor_images(
+    names: Sequence[str], vendor: VendorSource | None, *, account_id: str
+) -> dict[str, VendorImage]:
     """The vendor images the app's containers name (`vendorRepository`), by repository name.
 
     Empty when no container uses a vendor image; settings has already checked that exactly one of
-    `vendorStack` and `vendorImage` is set otherwise.
+    `vendorStack` and `vendorImage` is set otherwise. `account_id` is the customer's account: with
+    `vendorStack`, each image resolves only if the vendor shares its repository with it.
     """
-    names = sorted(
-        {c.vendor_repository for c in settings.app.containers if c.vendor_repository}
-        if settings.app
-        else set()
-    )
-    vendor = settings.vendor
+    names = sorted(set(names))
     if not names or vendor is None:
         return {}
     if vendor.stack is None:
@@ -93,9 +101,9 @@ def vendor_images(settings: Settings) -> dict[str, VendorImage]:
                 )
             # Membership of the vendor's organization cannot be checked from here (it needs
             # organizations:DescribeOrganization); an org-wide share passes.
-            if settings.account_id not in accounts and not org_id:
+            if account_id not in accounts and not org_id:
                 raise ValueError(
-                    f"{stack} does not share {name} with account {settings.account_id} "
+                    f"{stack} does not share {name} with account {account_id} "
                     f"(it may be pulled by {', '.join(accounts) or 'no other account'}): the "
                     f"vendor adds it to `repositories.{name}.pullAccounts` and runs `pulumi up`."
                 )

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from components.aws_values import ACCOUNT_ID, ROLE_ARN
-from components.settings import PROJECT, AppSettings
+from components.fargate_app import FargateAppArgs
+from components.settings import PROJECT
 from tools.live_check import http_json as http_json  # the acceptance test calls the API with it
 from tools.live_check import wait_for_200
 
@@ -311,7 +312,7 @@ def expected_creates(config: Mapping[str, Any]) -> dict[str, int]:
             "aws:ecs/service:Service": 1,
             "aws:lb/loadBalancer:LoadBalancer": 1,
             "aws:ec2/natGateway:NatGateway": NAT_GATEWAYS_BY_STRATEGY[
-                app.get("natGateways", AppSettings.nat_gateways)
+                app.get("natGateways", FargateAppArgs.nat_gateways)
             ],
         }
     return expected

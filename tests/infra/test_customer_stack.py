@@ -74,10 +74,6 @@ APP = {
             "port": 8080,
             "ingress": True,
             "dependsOn": ["rake-app", "prose-app"],
-            "environment": {
-                "RAKE_ENDPOINT": "http://localhost:8081",
-                "PROSE_ENDPOINT": "http://localhost:8082",
-            },
         },
         {
             "name": "rake-app",
@@ -175,8 +171,16 @@ def test_customer_exec_role_uses_star_for_the_login_action_only(customer_run: St
     ]
 
 
-# The non-ingress containers listen on the task's loopback only (the edge reaches them there).
-LOOPBACK_ONLY = [{"name": "BIND_HOST", "value": "127.0.0.1"}]
+# The non-ingress containers listen on the task's loopback only (the edge reaches them there),
+# on the port the config gives them (components/service_ports.py).
+RAKE_ENVIRONMENT = [
+    {"name": "BIND_HOST", "value": "127.0.0.1"},
+    {"name": "RAKE_PORT", "value": "8081"},
+]
+PROSE_ENVIRONMENT = [
+    {"name": "BIND_HOST", "value": "127.0.0.1"},
+    {"name": "PROSE_PORT", "value": "8082"},
+]
 
 
 def test_customer_containers_are_exact(customer_run: StackRun) -> None:
@@ -203,6 +207,7 @@ def test_customer_containers_are_exact(customer_run: StackRun) -> None:
             exports["nlp_client_image_uri"],
             8080,
             environment=[
+                {"name": "NLP_CLIENT_PORT", "value": "8080"},
                 {"name": "PROSE_ENDPOINT", "value": "http://localhost:8082"},
                 {"name": "RAKE_ENDPOINT", "value": "http://localhost:8081"},
             ],
@@ -211,8 +216,8 @@ def test_customer_containers_are_exact(customer_run: StackRun) -> None:
                 {"containerName": "prose-app", "condition": "HEALTHY"},
             ],
         ),
-        container("rake-app", VENDOR_IMAGE_URI, 8081, environment=LOOPBACK_ONLY),
-        container("prose-app", exports["prose_app_image_uri"], 8082, environment=LOOPBACK_ONLY),
+        container("rake-app", VENDOR_IMAGE_URI, 8081, environment=RAKE_ENVIRONMENT),
+        container("prose-app", exports["prose_app_image_uri"], 8082, environment=PROSE_ENVIRONMENT),
     ]
 
 
@@ -224,11 +229,11 @@ def test_customer_api_key_is_never_in_a_container_environment(customer_run: Stac
     ] == [
         (
             "nlp-client",
-            ["PROSE_ENDPOINT", "RAKE_ENDPOINT"],
+            ["NLP_CLIENT_PORT", "PROSE_ENDPOINT", "RAKE_ENDPOINT"],
             [{"name": "API_KEY", "valueFrom": SECRET_ARN}],
         ),
-        ("rake-app", ["BIND_HOST"], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
-        ("prose-app", ["BIND_HOST"], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
+        ("rake-app", ["BIND_HOST", "RAKE_PORT"], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
+        ("prose-app", ["BIND_HOST", "PROSE_PORT"], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
     ]
 
 
@@ -622,6 +627,11 @@ def test_customer_availability_zones_from_config_skip_the_lookup() -> None:
             "ecr-cross-account:app.availabilityZones[1]: expected a standard availability zone "
             "of us-west-2 such as 'us-west-2a', got 'us-east-2b'.",
             id="other-region",
+        ),
+        pytest.param(
+            ["us-west-2a", "us-west-2a"],
+            "ecr-cross-account:app.availabilityZones[1]: expected no duplicates, got 'us-west-2a'.",
+            id="repeated",
         ),
     ],
 )

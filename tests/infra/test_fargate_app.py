@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pulumi
@@ -11,12 +10,12 @@ import pytest
 
 from common.settings import KEEP_ALIVE_SECONDS, NlpClientSettings
 from components.fargate_app import (
-    ALB_IDLE_TIMEOUT_SECONDS,
     SERVICE_DEPLOY_TIMEOUT_MINUTES,
     ContainerSpec,
     FargateApp,
     FargateAppArgs,
 )
+from components.load_balancer import ALB_IDLE_TIMEOUT_SECONDS
 from components.shared_repo import RepoRef
 from tests.ci.workflow_calls import load_workflow
 from tests.infra.app_helpers import (
@@ -313,15 +312,6 @@ def test_fargate_app_given_zones_are_used_without_a_lookup() -> None:
     assert run.calls == []
 
 
-def test_fargate_app_rejects_fewer_than_two_or_repeated_zones() -> None:
-    with pytest.raises(ValueError) as exc_info:
-        run_app(availability_zones=[f"{REGION}a", f"{REGION}a"])
-    assert str(exc_info.value) == (
-        "FargateAppArgs.availability_zones: expected at least 2 different zones (or none: the "
-        f"region's first), got ['{REGION}a', '{REGION}a']."
-    )
-
-
 def test_fargate_app_nat_per_az_variant_is_passed_to_the_vpc() -> None:
     run = run_app(nat_gateways="OnePerAz")
 
@@ -583,63 +573,14 @@ def test_fargate_app_children_are_named_by_role_under_the_component(app_run: Sta
     assert len(children) == len(app_run.resources) - 1
 
 
-def test_fargate_app_rejects_bad_args_listing_every_problem() -> None:
-    edge, worker = containers()
-    bad_containers = [
-        edge,
-        ContainerSpec(
-            name="edge",
-            image=WORKER_IMAGE,
-            repository=worker.repository,
-            port=8080,
-            ingress=True,
-            depends_on=["nobody"],
-            environment={"API_KEY": "plain"},
-        ),
-    ]
-
+def test_fargate_app_rejects_bad_args_of_its_own_listing_every_problem() -> None:
+    # Everything the config sets is validated by the settings (test_settings.py).
     with pytest.raises(ValueError) as exc:
-        run_app(
-            containers=bad_containers,
-            desired_count=5,
-            memory=4096 + 100,
-            nat_gateways="None",
-            log_retention_days=10,
-            health_check_grace_period_seconds=-1,
-            autoscaling_cpu_target_percent=0.0,
-        )
+        run_app(health_check_grace_period_seconds=-1, autoscaling_cpu_target_percent=0.0)
 
     assert str(exc.value) == "\n".join(
         [
-            "FargateAppArgs.containers: expected exactly one container with ingress=True, "
-            "got ['edge', 'edge'].",
-            "FargateAppArgs.containers[0].depends_on[0]: expected the name of another container, "
-            "got 'worker'.",
-            "FargateAppArgs.containers[1].name: expected a name no other container has, "
-            "got 'edge'.",
-            "FargateAppArgs.containers[1].port: expected a port from 1 to 65535 that no other "
-            "container uses, got 8080.",
-            "FargateAppArgs.containers[1].depends_on[0]: expected the name of another container, "
-            "got 'nobody'.",
-            "FargateAppArgs.containers[1].environment: expected no API_KEY (it is injected as a "
-            "secret), got 'API_KEY'.",
-            "FargateAppArgs.desired_count: expected 1 to max_count (4), got 5.",
-            "FargateAppArgs.memory: expected a Fargate memory size for cpu 1024, got 4196.",
-            "FargateAppArgs.nat_gateways: expected 'Single' or 'OnePerAz' (tasks reach ECR "
-            "through NAT), got 'None'.",
-            "FargateAppArgs.log_retention_days: expected a CloudWatch Logs retention period, "
-            "got 10.",
             "FargateAppArgs.health_check_grace_period_seconds: expected 0 or more, got -1.",
             "FargateAppArgs.autoscaling_cpu_target_percent: expected 0 to 100, got 0.0.",
         ]
     )
-
-
-def test_fargate_app_rejects_no_containers_naming_the_arg() -> None:
-    with pytest.raises(
-        ValueError,
-        match=re.escape(
-            "FargateAppArgs.containers: expected exactly one container with ingress=True, got []."
-        ),
-    ):
-        run_app(containers=[])
