@@ -248,7 +248,11 @@ def parse_settings(
         region=region or "",
         developers=developers or DevelopersSettings(group=""),
         repositories=repositories,
-        image_tag=top.string("imageTag", pattern=IMAGE_TAG, expected="a Docker tag such as '1.1.0'")
+        image_tag=top.string(
+            "imageTag",
+            pattern=IMAGE_TAG,
+            expected="a Docker tag such as '1.1.0' (at most 115 characters)",
+        )
         or DEFAULT_IMAGE_TAG,
         force_delete=top.boolean("forceDelete", DEFAULT_FORCE_DELETE),
         keep_release_images=top.integer(
