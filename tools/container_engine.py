@@ -186,10 +186,10 @@ def _build_stand_in(docker: str, tag: str) -> None:
             shutil.rmtree(rootfs / leftover)
             (rootfs / leftover).mkdir(mode=0o1777 if leftover == "tmp" else 0o755)
         (rootfs / "tmp").chmod(0o1777)
-        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         command = [docker, "import", *(f"--change={c}" for c in changes), "-", tag]
-        imported = subprocess.run(command, stdin=tar.stdout, capture_output=True, check=False)
-        if tar.wait() != 0 or imported.returncode != 0:
+        with subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE) as tar:
+            imported = subprocess.run(command, stdin=tar.stdout, capture_output=True, check=False)
+        if tar.returncode != 0 or imported.returncode != 0:
             raise RuntimeError(f"docker import failed: {imported.stderr.decode()[-2000:]}")
 
 

@@ -35,7 +35,11 @@ def base(docker: str) -> str:
 
 @pytest.fixture(scope="session")
 def images(docker: str, base: str) -> dict[Service, str]:
-    """Each service's local image tag, built from the context `pulumi up` builds from."""
+    """Each service's local image tag, built from the context `pulumi up` builds from.
+
+    One after the other: the first build's layers (the builder's apt step) are then the parent of
+    every later build's, so compose's builds of the same files find them all in the cache.
+    """
     return {
         service: build_image(docker, service.name, f"services/{service.module}", base)
         for service in SERVICES

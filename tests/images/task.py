@@ -123,7 +123,7 @@ class LocalTask:
         self.started: list[str] = []
         self.url = ""
 
-    def name(self, container: str) -> str:
+    def container(self, container: str) -> str:
         return f"{self.prefix}-{container}"
 
     def _docker(self, *args: str) -> str:
@@ -155,9 +155,9 @@ class LocalTask:
         for container in start_order(self.task.containers):
             for dependency in container.get("dependsOn", []):
                 assert dependency["condition"] == "HEALTHY"
-                wait_healthy(self.docker, self.name(dependency["containerName"]))
+                wait_healthy(self.docker, self.container(dependency["containerName"]))
             self._run(container)
-        wait_healthy(self.docker, self.name(self.task.ingress))
+        wait_healthy(self.docker, self.container(self.task.ingress))
 
     def _run(self, container: Mapping[str, Any]) -> None:
         environment = {e["name"]: e["value"] for e in container.get("environment", [])}
@@ -167,7 +167,7 @@ class LocalTask:
             flags.append("--read-only")
         if container.get("linuxParameters", {}).get("initProcessEnabled"):
             flags.append("--init")
-        name = self.name(container["name"])
+        name = self.container(container["name"])
         self._docker(
             "run", "--detach", "--name", name, f"--network=container:{self.pause}",
             *HARDENING, *flags, *_health_flags(container["healthCheck"]),
