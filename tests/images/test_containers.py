@@ -27,7 +27,8 @@ from tests.images.task import wait_healthy as wait_until_healthy
 from tests.services.helpers import TEST_API_KEY, call
 from tests.services.test_rake import PARITY_ROWS
 
-pytestmark = pytest.mark.needs_docker
+# The first test also waits for the session fixtures: the base image and three builds when cold.
+pytestmark = [pytest.mark.needs_docker, pytest.mark.timeout(900)]
 BY_SERVICE = [pytest.param(service, id=service.name) for service in SERVICES]
 APP_USER_ID = "10001"
 
