@@ -18,7 +18,8 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from common import RakeSettings
-from common.connections import CHECKED_UVICORN_VERSION, HeaderDeadlineProtocol
+from common.bounded import BoundedProtocol
+from common.connections import CHECKED_UVICORN_VERSION
 from common.errors import HEADERS_TIMEOUT
 from common.factory import server_options
 from common.settings import API_KEY_ENV, HEADER_TIMEOUT_ENV, KEEP_ALIVE_TIMEOUT_ENV
@@ -93,21 +94,23 @@ def _assert_408(answer: bytes) -> None:
 
 
 def test_header_deadline_protocol_was_checked_against_the_locked_uvicorn() -> None:
-    # It overrides these hooks of uvicorn's httptools protocol and reads its per-connection state
-    # (`cycle`, `transport`, `timeout_keep_alive_task`). An upgrade may move them: re-read
-    # uvicorn/protocols/http/httptools_impl.py, run this file, then bump CHECKED_UVICORN_VERSION.
+    # They override these hooks of uvicorn's httptools protocol and read its per-connection state
+    # (`cycle` and its `body`, `pipeline`, `flow`, `transport`, `timeout_keep_alive_task`). An
+    # upgrade may move them: re-read uvicorn/protocols/http/httptools_impl.py, run this file and
+    # tests/robustness/test_bounds.py, then bump CHECKED_UVICORN_VERSION.
     assert uvicorn.__version__ == CHECKED_UVICORN_VERSION
     hooks = ["connection_made", "connection_lost", "data_received", "on_message_begin"]
-    hooks.append("on_headers_complete")
+    hooks += ["on_url", "on_header", "on_headers_complete", "on_response_complete"]
+    hooks.append("send_400_response")
     assert [name for name in hooks if name not in vars(HttpToolsProtocol)] == []
 
 
-def test_server_options_run_the_header_deadline_protocol_and_no_websockets() -> None:
+def test_server_options_run_the_bounded_protocol_and_no_websockets() -> None:
     settings = RakeSettings(api_key="k", header_timeout=2.5, keep_alive_timeout=90)
     config = uvicorn.Config(fake_upstream, **server_options(settings))
     config.load()
     protocol = config.http_protocol_class
-    assert issubclass(protocol, HeaderDeadlineProtocol)
+    assert issubclass(protocol, BoundedProtocol)
     assert (
         protocol.header_timeout,
         config.timeout_keep_alive,
