@@ -8,7 +8,8 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 # The API key the benchmarks give the services they start (loopback only).
 BENCH_KEY = "benchmark-key-0123456789"
+# Seconds a floor started by `started_module` has to answer its first /health.
+START_TIMEOUT_SECONDS = 30.0
 # The services import each other as top-level packages (their images' layout), as in the tests.
 SERVICES_DIR = ROOT / "services"
 if str(SERVICES_DIR) not in sys.path:
@@ -75,6 +78,36 @@ def cpu_seconds(pid: int) -> float:
     # spaces, so count after its closing parenthesis (field 3 is the first after it).
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def started_module(module: str, *args: str) -> Iterator[tuple[str, int]]:
+    """``python -m module *args <port>`` on a free port, until ``GET /health`` there answers
+    UP, and until the block ends: its URL and pid (a floor such as ``benchmarks.bare_app``)."""
+    from common.healthcheck import check  # noqa: PLC0415 (the services' path is set above)
+    from tests.utils.processes import free_port  # noqa: PLC0415
+
+    port = free_port()
+    path = os.pathsep.join([str(SERVICES_DIR), str(ROOT)])
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *args, str(port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while (problem := check(port)) is not None:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{module} did not start: {problem}")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _git_commit() -> str:
