@@ -23,13 +23,14 @@ from common.pool import LimitedPool
 from prose_app.nlp import Entity, Prose, Sentence, Token, TooManyTokensError, load_pipeline
 
 
-def _analysis(analyse: Callable[[Prose], Callable[..., list[Any]]]) -> TextHandler:
-    """The handler running ``analyse(engine)(text, max_tokens=...)`` in the app's pool."""
+def _analysis(method: str) -> TextHandler:
+    """The handler running the engine's `method` (``tokens``...) on the text in the app's pool."""
 
     async def handle(app: FastAPI, scope: Scope, text: str) -> tuple[int, bytes]:
         settings: ProseSettings = app.state.settings
         pool: LimitedPool = app.state.pool
-        run = partial(analyse(app.state.prose), text, max_tokens=settings.max_tokens)
+        analyse: Callable[..., list[Any]] = getattr(app.state.prose, method)
+        run = partial(analyse, text, max_tokens=settings.max_tokens)
         try:
             return 200, encode_json(await pool.run(scope, run))
         except TooManyTokensError:
@@ -38,30 +39,27 @@ def _analysis(analyse: Callable[[Prose], Callable[..., list[Any]]]) -> TextHandl
     return handle
 
 
+# Path (and name) -> what the answer holds, and its items' shape.
+_ANALYSES: dict[str, tuple[str, Any]] = {
+    "tokens": (
+        '``[{"tag", "text", "label"}]``: each token\'s Penn Treebank tag and IOB entity label.',
+        Token,
+    ),
+    "entities": (
+        '``[{"text", "label"}]``: named entities, with the Go prose library\'s label names.',
+        Entity,
+    ),
+    "sentences": ('``[{"text"}]``: the sentences, in order.', Sentence),
+}
 ROUTES = [
     TextRoute(
-        path="/tokens",
-        name="tokens",
-        handle=_analysis(lambda prose: prose.tokens),
-        description='``[{"tag", "text", "label"}]``: each token\'s Penn Treebank tag and IOB '
-        "entity label.",
-        response_model=list[Token],
-    ),
-    TextRoute(
-        path="/entities",
-        name="entities",
-        handle=_analysis(lambda prose: prose.entities),
-        description='``[{"text", "label"}]``: named entities, with the Go prose library\'s label '
-        "names.",
-        response_model=list[Entity],
-    ),
-    TextRoute(
-        path="/sentences",
-        name="sentences",
-        handle=_analysis(lambda prose: prose.sentences),
-        description='``[{"text"}]``: the sentences, in order.',
-        response_model=list[Sentence],
-    ),
+        path=f"/{name}",
+        name=name,
+        handle=_analysis(name),
+        description=description,
+        response_model=list[item],  # type: ignore[valid-type]  # a TypedDict, held in a variable
+    )
+    for name, (description, item) in _ANALYSES.items()
 ]
 router = APIRouter()
 add_text_routes(router, ROUTES)
