@@ -11,6 +11,8 @@ makes the service hold a request object per ~40 bytes it sends.
 - the request line over `MAX_REQUEST_LINE_BYTES` gets 414, one header over `MAX_HEADER_BYTES`
   or all of them over `MAX_HEADERS_BYTES` get 431 (the ALB's limits: a request that passes the
   load balancer passes here too), as the one JSON error shape, and the connection is closed;
+- each refusal gets one access record (`common.logs.write_access_record`), as every answered
+  request does, instead of uvicorn's "Invalid HTTP request received." warning;
 - with `MAX_PIPELINED` requests queued, or a queued request's body at uvicorn's 64 KB
   high-water mark, the rest of the read waits unparsed and the connection is not read until
   an answer completes (the client's own socket buffers fill, and its sends block).
@@ -20,12 +22,17 @@ https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balance
 
 from __future__ import annotations
 
+import logging
+import time
+import urllib.parse
 from typing import ClassVar
 
+import httptools
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 
 from common.connections import HeaderDeadlineProtocol, closing_error
 from common.errors import HEADERS_TOO_LARGE, REQUEST_LINE_TOO_LONG
+from common.logs import write_access_record
 
 MAX_REQUEST_LINE_BYTES = 16 * 1024
 MAX_HEADER_BYTES = 16 * 1024  # name, ": ", value and CRLF
@@ -44,6 +51,9 @@ _MAX_HEAD_FED = MAX_REQUEST_LINE_BYTES + MAX_HEADERS_BYTES + FEED_BYTES
 LINGER_SECONDS = 2.0
 # Bytes of the request line beyond its target: the method's are added, then SP SP HTTP/1.1.
 _LINE_OVERHEAD = len(b"  HTTP/1.1")
+# What uvicorn logs through while a refusal of ours is answered (see `BoundedProtocol.logger`).
+_SILENCED = logging.Logger("uvicorn.error")
+_SILENCED.disabled = True
 
 
 class _HeadTooLarge(Exception):
@@ -66,6 +76,20 @@ class BoundedProtocol(HeaderDeadlineProtocol):
     _head_error: tuple[int, str] | None = None  # set by a callback just before it raises
     _refused = False  # a refusal was answered or is waiting: nothing more is parsed
     _refusal: bytes | None = None  # the refusal waiting for an earlier answer
+    _head_began = 0.0  # `time.perf_counter()` at the head's first byte
+    _refused_record: tuple[str, str | None, int] = ("", None, 0)  # method, path, status
+    _logger: logging.Logger
+
+    # uvicorn logs "Invalid HTTP request received." for every parser error, ours included (a
+    # callback's exception is one), just before `send_400_response`: a refusal of ours is
+    # recorded by its access record instead, like every other answer.
+    @property
+    def logger(self) -> logging.Logger:
+        return _SILENCED if self._head_error is not None else self._logger
+
+    @logger.setter
+    def logger(self, logger: logging.Logger) -> None:
+        self._logger = logger
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -97,6 +121,7 @@ class BoundedProtocol(HeaderDeadlineProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._head_began = time.perf_counter()
         self._head_fed = 0
         self._headers_bytes = 0
 
@@ -123,6 +148,10 @@ class BoundedProtocol(HeaderDeadlineProtocol):
             self._refuse(*self._head_error)
 
     def _refuse(self, status: int, message: str) -> None:
+        # The path of a request line too long to read whole is not logged: it is not known yet,
+        # and 16 KB of it per record would let one client flood the log.
+        path = None if status == 414 else _path(self.url)
+        self._refused_record = (self.parser.get_method().decode("ascii"), path, status)
         self._refused = True
         self._unparsed = b""
         self._cancel_header_deadline()
@@ -137,6 +166,7 @@ class BoundedProtocol(HeaderDeadlineProtocol):
         # a reset, and a client still writing its head could lose the answer before reading it.
         assert self._refusal is not None
         self.transport.write(self._refusal)
+        write_access_record(*self._refused_record, self._head_began)
         self.transport.write_eof()
         self.flow.resume_reading()
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
@@ -150,6 +180,16 @@ class BoundedProtocol(HeaderDeadlineProtocol):
         elif self._unparsed:
             data, self._unparsed = self._unparsed, b""
             self._feed(data)
+
+
+def _path(url: bytes) -> str | None:
+    """The path of a request target as uvicorn puts it in the scope (no query, %-decoded), or
+    None when it is no valid target."""
+    try:
+        path: str = httptools.parse_url(url).path.decode("ascii")
+    except (httptools.HttpParserError, ValueError):
+        return None
+    return urllib.parse.unquote(path) if "%" in path else path
 
 
 def bounded_protocol(seconds: float) -> type[BoundedProtocol]:

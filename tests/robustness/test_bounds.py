@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from benchmarks.harness import rss_mb
+from common import RakeSettings
 from common.bounded import (
     MAX_HEADER_BYTES,
     MAX_HEADERS_BYTES,
@@ -22,8 +23,9 @@ from common.bounded import (
 )
 from common.errors import HEADERS_TOO_LARGE, REQUEST_LINE_TOO_LONG
 from local_stack import RAKE_APP
+from rake_app.app import create_app as create_rake_app
 from tests.robustness.helpers import Served, closed_or_answered, connect
-from tests.services.helpers import TEST_API_KEY, call
+from tests.services.helpers import TEST_API_KEY, access_record, call, served_log_lines
 from tests.utils.processes import StartedService, started_service
 
 SERVICES = [pytest.param(name, id=name) for name in ("rake", "prose", "edge")]
@@ -107,10 +109,10 @@ def test_many_headers_over_the_total_get_431(served: Served) -> None:
     )
 
 
-def test_endless_header_gets_431_after_a_bounded_read(served: Served) -> None:
-    # httptools holds a header's value until it ends: without a bound, 64 MB were held whole.
+def _send_endless_header(url: str) -> tuple[bytes, int]:
+    """A header value sent 4 KB at a time until the server answers: the answer, bytes sent."""
     sent = 0
-    with connect(served.url, timeout=FAST_SECONDS) as sock:
+    with connect(url, timeout=FAST_SECONDS) as sock:
         sock.sendall(GET_HEALTH + b"x-endless: ")
         started = time.monotonic()
         try:
@@ -121,9 +123,34 @@ def test_endless_header_gets_431_after_a_bounded_read(served: Served) -> None:
         except (BrokenPipeError, ConnectionResetError):
             pass
         answer, _ = closed_or_answered(sock)
+    return answer, sent
+
+
+def test_endless_header_gets_431_after_a_bounded_read(served: Served) -> None:
+    # httptools holds a header's value until it ends: without a bound, 64 MB were held whole.
+    answer, sent = _send_endless_header(served.url)
     _assert_refused(answer, b"HTTP/1.1 431 Request Header Fields Too Large", HEADERS_TOO_LARGE)
     # What the socket buffers took besides what the server read: far below a megabyte here.
     assert sent < 16 * 1024 * 1024
+
+
+def test_each_refusal_logs_one_access_record_and_garbage_keeps_uvicorns_warning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = RakeSettings(api_key=TEST_API_KEY)
+    with served_log_lines(create_rake_app(settings), settings, capsys) as (url, lines):
+        served = Served(url=url)
+        _exchange(served, b"GET /" + b"q" * MAX_REQUEST_LINE_BYTES + b" HTTP/1.1\r\n\r\n")
+        _exchange(served, GET_HEALTH + _header("x-big", MAX_HEADER_BYTES + 1) + b"\r\n")
+        _send_endless_header(url)  # refused between two reads, not by a parser callback
+        assert _exchange(served, b"NOT HTTP\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    uvicorns_warning = "Invalid HTTP request received."
+    assert lines == [
+        access_record("GET", None, 414),  # the path of a line too long to read is not logged
+        access_record("GET", "/health", 431),
+        access_record("GET", "/health", 431),
+        {"level": "WARNING", "logger": "uvicorn.error", "message": uvicorns_warning},
+    ]
 
 
 def test_pipelined_requests_are_answered_in_order_past_the_queue_bound(served: Served) -> None:
