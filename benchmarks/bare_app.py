@@ -16,10 +16,9 @@ import hmac
 import json
 import sys
 
-import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from benchmarks.harness import BENCH_KEY
+from benchmarks.harness import BENCH_KEY, serve_floor
 from common import API_KEY_HEADER, ProseSettings
 from common.asgi import header, read_body, send_json
 from prose_app.nlp import Prose, load_pipeline
@@ -59,16 +58,8 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or not argv[0].isdigit():
         print("usage: python -m benchmarks.bare_app <port>")
         return 2
-    uvicorn.run(
-        BareApp(load_pipeline(ProseSettings.model_fields["spacy_model"].default)),
-        host="127.0.0.1",
-        port=int(argv[0]),
-        http="httptools",
-        loop="uvloop",
-        lifespan="off",
-        access_log=False,
-        log_level="warning",
-    )
+    prose = load_pipeline(ProseSettings.model_fields["spacy_model"].default)
+    serve_floor(BareApp(prose), int(argv[0]), lifespan=False)
     return 0
 
 

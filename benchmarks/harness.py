@@ -13,6 +13,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import uvicorn
+from starlette.types import ASGIApp
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 # The API key the benchmarks give the services they start (loopback only).
@@ -110,6 +113,22 @@ def started_module(module: str, *args: str) -> Iterator[tuple[str, int]]:
             process.wait()
 
 
+def serve_floor(app: ASGIApp, port: int, *, lifespan: bool) -> None:
+    """Serve a floor (``benchmarks.bare_app``, ``benchmarks.bare_forwarder``) on 127.0.0.1 until
+    stopped: uvicorn with httptools and uvloop as the services run it, without their protocol
+    subclass, logs or settings."""
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        http="httptools",
+        loop="uvloop",
+        lifespan="on" if lifespan else "off",
+        access_log=False,
+        log_level="warning",
+    )
+
+
 def _git_commit() -> str:
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -161,5 +180,5 @@ def report(benchmark: str, figures: Sequence[Figure], *, notes: Sequence[str] = 
     }
     path = RESULTS_DIR / f"{benchmark}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"  wrote {path.relative_to(ROOT)}")
+    print(f"  wrote {os.path.relpath(path, ROOT)}")
     return all(f.passed is not False for f in figures)
