@@ -1,16 +1,22 @@
-"""benchmarks.bench_http_layer's figures from samples, and the floor app it measures against."""
+"""benchmarks.bench_http_layer's figures from samples, the floor app it measures against, and
+the script itself run live for a moment (so it cannot rot unnoticed)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from benchmarks import bench_http_layer, harness
 from benchmarks.bare_app import BareApp
-from benchmarks.bench_http_layer import figures
+from benchmarks.bench_http_layer import CASES, FORWARDER, figures
 from benchmarks.harness import BENCH_KEY
 from common import API_KEY_HEADER
+from tests.benchmarks.test_wrk import needs_wrk
 
 
 def test_figures_are_medians_and_their_ratio_with_a_2x_bar() -> None:
@@ -61,3 +67,25 @@ def test_bare_app_does_the_work_and_checks_key_and_type() -> None:
     )
     assert _call(app, "POST", "/keywords", {**good, API_KEY_HEADER: "x"}, text)[0] == 401
     assert _call(app, "POST", "/keywords", {**good, "Content-Type": "text/plain"}, text)[0] == 415
+
+
+@needs_wrk
+def test_live_run_of_one_case_per_floor_writes_its_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real script on real processes, for 1 s per target: rake-app against the bare app, the
+    # edge's relay against the forwarder (both floors, every process kind it starts).
+    monkeypatch.setattr(harness, "RESULTS_DIR", tmp_path)
+    cases = [CASES[1], next(case for case in CASES if case.floor == FORWARDER)]
+
+    bench_http_layer.main(cases, seconds=1, rounds=1, warm_up=False)
+
+    record = json.loads((tmp_path / "http_layer.json").read_text())
+    values = {figure["name"]: figure["value"] for figure in record["figures"]}
+    expected = [
+        f"{case.name}: {what}"
+        for case in cases
+        for what in ("service CPU", "floor CPU", "service / floor")
+    ]
+    assert (record["benchmark"], list(values)) == ("http_layer", expected)
+    assert all(value > 0 for value in values.values())
