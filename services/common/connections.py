@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import weakref
 from typing import Any, ClassVar, cast
 
 from starlette.types import Scope
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from common.errors import HEADERS_TIMEOUT
 
@@ -46,11 +50,13 @@ def client_gone(scope: Scope) -> bool:
 
     ASGI tells an app that its client left only through ``receive``, and only if the app calls
     it; an app busy with a request whose body it has read learns nothing, and uvicorn drops its
-    answer silently. `HeaderDeadlineProtocol` puts this check in each request's scope; served by
-    anything else, the answer is False.
+    answer silently. `HeaderDeadlineProtocol` puts a weak reference to the request's uvicorn
+    cycle in each request's scope; served by anything else, the answer is False. (The app's task
+    runs a method of that cycle, so the cycle lives as long as anyone can ask.)
     """
-    check: Callable[[], bool] | None = scope.get(_CLIENT_GONE_KEY)
-    return check is not None and check()
+    ref: weakref.ref[RequestResponseCycle] | None = scope.get(_CLIENT_GONE_KEY)
+    cycle = None if ref is None else ref()
+    return cycle is not None and cycle.disconnected
 
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
@@ -91,8 +97,10 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         cycle = self.cycle  # the request's own, even when queued behind a pipelined one
         if cycle is not None and cycle.scope is self.scope:  # (else an upgrade took the request)
-            # The app's task has not run yet: it sees the key from the start.
-            cast(dict[str, Any], self.scope)[_CLIENT_GONE_KEY] = lambda: cycle.disconnected
+            # The app's task has not run yet: it sees the key from the start. Weak: the cycle holds
+            # the scope, and a strong reference back made each request a reference cycle, left
+            # for the garbage collector (~11 objects and 2-3 µs of CPU per request).
+            cast(dict[str, Any], self.scope)[_CLIENT_GONE_KEY] = weakref.ref(cycle)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_deadline()
