@@ -1,4 +1,4 @@
-"""Run every benchmark, each in its own process, then print every figure and write a README table.
+"""Run every benchmark, each in its own process, then print every figure and write a Markdown table.
 
 Run: ``.venv/bin/python -m benchmarks.run_all`` (a few minutes on 2 cores). Exits 1 when a bar is
 missed. Figures drift with whatever else the machine is doing: run it on a quiet machine.
@@ -11,7 +11,7 @@ import sys
 
 from benchmarks.harness import RESULTS_DIR, ROOT, load_figures, markdown_rows, print_figures
 
-BENCHMARKS = ("rake", "prose", "edge", "wake", "cold_start")
+BENCHMARKS = ("rake", "prose", "edge", "http_layer", "wake", "cold_start", "images")
 SUMMARY = RESULTS_DIR / "summary.md"
 
 

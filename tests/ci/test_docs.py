@@ -34,7 +34,9 @@ PRIVATE_CITATION = re.compile(
     r"\.\./shared\b|\bDESIGN(?:\.md)?\b|\bSTYLE\.md\b|\b[Ii]ssues? #?\d+", re.MULTILINE
 )
 SCANNED_SUFFIXES = frozenset({".py", ".md", ".yml", ".yaml", ".toml", ".cjs", ".cfg", ".txt"})
-SCANNED_NAMES = frozenset({"Makefile", "Dockerfile", "run", ".gitignore", ".dockerignore"})
+SCANNED_NAMES = frozenset(
+    {"Makefile", "Dockerfile", "run", "install-engine", ".gitignore", ".dockerignore"}
+)
 SKIPPED_DIRS = frozenset(
     {".git", ".venv", ".tools", "node_modules", "__pycache__", "results", "fixtures"}
     | {".mypy_cache", ".ruff_cache", ".pytest_cache"}
@@ -211,7 +213,8 @@ def test_private_citations_finds_each_kind(text: str, expected: list[str]) -> No
 def test_scanned_files_cover_code_docs_and_workflows_not_caches(tmp_path: Path) -> None:
     for name in (
         "a.py", "docs/b.md", ".github/workflows/c.yml", "services/x/Dockerfile", ".ci/run",
-        ".venv/lib/d.py", "node_modules/e.md", "tests/fixtures/f.txt", "g.jsonl", "h.png",
+        ".ci/install-engine", ".venv/lib/d.py", "node_modules/e.md", "tests/fixtures/f.txt",
+        "g.jsonl", "h.png",
     ):  # fmt: skip
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("", encoding="utf-8")
@@ -222,4 +225,5 @@ def test_scanned_files_cover_code_docs_and_workflows_not_caches(tmp_path: Path) 
         ".github/workflows/c.yml",
         "services/x/Dockerfile",
         ".ci/run",
+        ".ci/install-engine",
     }
