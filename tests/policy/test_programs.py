@@ -112,7 +112,7 @@ def _of_kinds(docs: list[Document], kinds: set[Kind]) -> list[Document]:
 
 
 def test_stack_policy_documents_lint_clean(run: StackRun) -> None:
-    docs = _of_kinds(documents(run), {Kind.IDENTITY, Kind.TRUST, Kind.REPOSITORY})
+    docs = _of_kinds(documents(run), {Kind.IDENTITY, Kind.TRUST, Kind.REPOSITORY, Kind.REGISTRY})
     findings = {doc.urn: lint(doc.content, attached_to=doc.attached_to) for doc in docs}
     assert {urn: found for urn, found in findings.items() if found} == {}
 
@@ -122,6 +122,7 @@ def test_stack_policy_documents_are_accepted_by_the_aws_api(run: StackRun, aws: 
         Kind.IDENTITY: aws.create_policy,
         Kind.TRUST: aws.update_assume_role_policy,
         Kind.REPOSITORY: aws.set_repository_policy,
+        Kind.REGISTRY: aws.put_registry_policy,
         Kind.LIFECYCLE: aws.put_lifecycle_policy,
     }
     rejections = {
