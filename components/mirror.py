@@ -67,7 +67,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from components.aws_values import ACCOUNT_ID, ECR_IMAGE_BY_DIGEST, ECR_REPOSITORY_ARN, REGION
-from components.config_reader import format_problem
+from components.config_errors import format_problem
 from components.iam import (
     PULL_ACTIONS,
     PolicyDocument,

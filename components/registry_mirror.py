@@ -23,7 +23,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_values import ACCOUNT_ID, REGION, REPOSITORY_NAME
-from components.config_reader import format_problem
+from components.config_errors import format_problem
 from components.iam import PolicyStatement, lifecycle_policy
 from components.mirror import (
     CACHE_PULL_ACTIONS,
