@@ -8,6 +8,14 @@ admits HTTPS from the tasks' group only.
 https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
 https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html
 
+The S3 gateway endpoint is not this component's: it goes on route tables, which awsx's VPC
+creates inside itself and does not name before they exist. `vpc_endpoint_options` asks the VPC
+for it instead (awsx's `vpcEndpointStrategy: Auto` puts a gateway endpoint on every route table
+it generates: the private ones the tasks use, and the public ones, where only the load balancer
+and the NAT gateways live and a route to S3 changes nothing), and turns on the VPC's DNS
+hostnames, without which private DNS names of interface endpoints do not resolve.
+https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html
+
 An endpoint serves its own region only: a task behind these endpoints can pull only images in
 this region (see docs/mirroring.md), and ECR documents that a first pull through a pull-through
 cache over PrivateLink needs a NAT route (the vpc-endpoints page above, "Considerations").
@@ -17,10 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_awsx as awsx
 
 from components.aws_values import REGION
 from components.config_errors import format_problem
@@ -46,6 +55,22 @@ def interface_services(*, kms: bool) -> tuple[str, ...]:
     return (*INTERFACE_SERVICES, KMS_SERVICE) if kms else INTERFACE_SERVICES
 
 
+def vpc_endpoint_options(region: str) -> dict[str, Any]:
+    """awsx `Vpc` arguments for tasks behind endpoints: DNS for private DNS names, and the S3
+    gateway endpoint on the VPC's route tables (see the module docstring)."""
+    return {
+        # AWS requires both for an interface endpoint's private DNS; a new VPC has hostnames off.
+        "enable_dns_hostnames": True,
+        "enable_dns_support": True,
+        "vpc_endpoint_strategy": awsx.ec2.VpcEndpointStrategy.AUTO,
+        "vpc_endpoint_specs": [
+            awsx.ec2.VpcEndpointSpecArgs(
+                service_name=service_name(region, GATEWAY_SERVICE), vpc_endpoint_type="Gateway"
+            )
+        ],
+    }
+
+
 @dataclass(frozen=True, kw_only=True)
 class VpcEndpointsArgs:
     """The VPC, where the endpoints go, and who may use them."""
@@ -53,8 +78,6 @@ class VpcEndpointsArgs:
     vpc_id: pulumi.Input[str]
     # The tasks' (private) subnets: one endpoint network interface in each.
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    # The private subnets' route tables: the S3 gateway endpoint adds its prefix-list route there.
-    route_table_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     # The tasks' security group: the only source the endpoints admit.
     tasks_security_group_id: pulumi.Input[str]
     # The VPC's region (endpoint service names are regional).
@@ -64,12 +87,11 @@ class VpcEndpointsArgs:
 
 
 class VpcEndpoints(pulumi.ComponentResource):
-    """Interface endpoints (private DNS) for ECR, Logs, Secrets Manager (+KMS), and S3's gateway."""
+    """Interface endpoints (private DNS) for ECR, Logs and Secrets Manager (+KMS)."""
 
     security_group: aws.ec2.SecurityGroup
     ingress: aws.vpc.SecurityGroupIngressRule
     interface_endpoints: dict[str, aws.ec2.VpcEndpoint]
-    s3: aws.ec2.VpcEndpoint
 
     def __init__(
         self, name: str, args: VpcEndpointsArgs, opts: pulumi.ResourceOptions | None = None
@@ -112,19 +134,11 @@ class VpcEndpoints(pulumi.ComponentResource):
             )
             for service in interface_services(kms=args.kms)
         }
-        self.s3 = aws.ec2.VpcEndpoint(
-            f"{name}-s3",
-            vpc_id=args.vpc_id,
-            service_name=service_name(args.region, GATEWAY_SERVICE),
-            vpc_endpoint_type="Gateway",
-            route_table_ids=args.route_table_ids,
-            opts=child,
-        )
         self.register_outputs(
             {
                 "security_group_id": self.security_group.id,
                 "endpoint_ids": pulumi.Output.all(
-                    *(e.id for e in [*self.interface_endpoints.values(), self.s3])
+                    *(e.id for e in self.interface_endpoints.values())
                 ),
             }
         )

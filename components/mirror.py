@@ -32,6 +32,9 @@ Pull-through cache with an ECR upstream in another account (2025)
 
 Repository creation templates (settings of the repositories ECR creates for a cache or replica)
   https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create.html
+  - Their lifecycle policy is not SharedRepo's (`mirror_lifecycle_policy`): an image pulled by
+    digest through a cache is stored untagged, and the rule that expires untagged images after a
+    day would evict the very image the task pins. They keep the newest N images, tagged or not.
   - A template with a customer managed KMS key (or resource tags) needs a custom role for ECR;
     templates here use AES256, so none is needed (see `TEMPLATE_ENCRYPTION`).
   - A template has no scanning setting: scan on push for created repositories comes from the
@@ -112,6 +115,19 @@ CACHE_PREFIX: Final = re.compile(
 )
 # ECR repository name filters of a replication rule: only this type exists.
 REPLICATION_FILTER_TYPE: Final = "PREFIX_MATCH"
+
+# Where a customer's tasks pull the vendor's image from (config `vendorMirror`): the vendor's
+# registry (the default), a pull-through cache, or a replica, both in the customer's registry.
+MIRROR_NONE: Final = "none"
+MIRROR_CACHE: Final = "pullThroughCache"
+MIRROR_REPLICATION: Final = "replication"
+VENDOR_MIRRORS: Final = (MIRROR_NONE, MIRROR_CACHE, MIRROR_REPLICATION)
+# The default name prefix of cached repositories (`vendorMirrorPrefix`): `vendor/rake-app`.
+DEFAULT_CACHE_PREFIX: Final = "vendor"
+# A registry's scanning (config `scanning`): basic (the default) or Amazon Inspector's enhanced.
+SCANNING_BASIC: Final = "basic"
+SCANNING_ENHANCED: Final = "enhanced"
+SCANNING_TYPES: Final = (SCANNING_BASIC, SCANNING_ENHANCED)
 
 
 def _partition_suffix(partition: str) -> str:
@@ -316,3 +332,29 @@ def registry_scanning_rules(
             ],
         }
     ]
+
+
+def mirror_lifecycle_policy(*, keep_images: int) -> PolicyDocument:
+    """The lifecycle policy of the repositories a cache or replication creates: the newest
+    `keep_images` images stay, tagged or not.
+
+    One rule of `tagStatus: any` (so it is the only rule). An image pulled through a cache by
+    digest is stored untagged: SharedRepo's "untagged after one day" rule would expire the image
+    the task pins, and the next task start would import it again (or fail, once the vendor's
+    copy is gone). https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html
+    """
+    return {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": f"Keep the newest {keep_images} images, tagged or not (an image "
+                "pulled through a cache by digest has no tag).",
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "imageCountMoreThan",
+                    "countNumber": keep_images,
+                },
+                "action": {"type": "expire"},
+            }
+        ]
+    }

@@ -24,7 +24,7 @@ import pulumi_aws as aws
 
 from components.aws_values import ACCOUNT_ID, REGION, REPOSITORY_NAME
 from components.config_errors import format_problem
-from components.iam import PolicyStatement, lifecycle_policy
+from components.iam import PolicyStatement
 from components.mirror import (
     CACHE_PULL_ACTIONS,
     TEMPLATE_ENCRYPTION,
@@ -33,6 +33,7 @@ from components.mirror import (
     Destination,
     Upstream,
     cache_location_problems,
+    mirror_lifecycle_policy,
     registry_scanning_rules,
     replication_acceptance_policy,
     replication_rule,
@@ -63,10 +64,11 @@ def _creation_template(
     prefix: str,
     applied_for: str,
     description: str,
-    keep_release_images: int,
+    keep_images: int,
     parent: pulumi.Resource,
 ) -> aws.ecr.RepositoryCreationTemplate:
-    """Repositories ECR creates get SharedRepo's settings: immutable tags, AES256, the lifecycle."""
+    """Repositories ECR creates get SharedRepo's settings (immutable tags, AES256) and a lifecycle
+    that keeps the newest images whatever their tag (`mirror_lifecycle_policy`)."""
     return aws.ecr.RepositoryCreationTemplate(
         name,
         prefix=prefix,
@@ -79,7 +81,7 @@ def _creation_template(
                 encryption_type=TEMPLATE_ENCRYPTION
             )
         ],
-        lifecycle_policy=json.dumps(lifecycle_policy(keep_release_images=keep_release_images)),
+        lifecycle_policy=json.dumps(mirror_lifecycle_policy(keep_images=keep_images)),
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
@@ -109,8 +111,8 @@ class PullThroughCacheArgs:
     # The customer's account and region: the cache's registry.
     account_id: str
     region: str
-    # The cached repositories' lifecycle keeps this many tagged images.
-    keep_release_images: int
+    # The cached repositories keep this many images, tagged or not.
+    keep_images: int
     # Default: cached repositories are named `vendor/<vendor repository>`.
     prefix: str = "vendor"
 
@@ -134,12 +136,12 @@ class PullThroughCache(pulumi.ComponentResource):
         problems = cache_location_problems(
             "PullThroughCacheArgs", args.prefix, args.account_id, args.region
         )
-        if not 1 <= args.keep_release_images:
+        if not 1 <= args.keep_images:
             problems.append(
                 format_problem(
-                    "PullThroughCacheArgs.keep_release_images",
+                    "PullThroughCacheArgs.keep_images",
                     "at least 1",
-                    args.keep_release_images,
+                    args.keep_images,
                 )
             )
         _raise(problems)
@@ -171,7 +173,7 @@ class PullThroughCache(pulumi.ComponentResource):
             prefix=args.prefix,
             applied_for="PULL_THROUGH_CACHE",
             description=f"Repositories the pull-through cache {args.prefix}/ creates",
-            keep_release_images=args.keep_release_images,
+            keep_images=args.keep_images,
             parent=self,
         )
         self.rule = aws.ecr.PullThroughCacheRule(
@@ -219,8 +221,8 @@ class ReplicationAcceptanceArgs:
     # This registry: the customer's account and region.
     account_id: str
     region: str
-    # The replicas' lifecycle keeps this many tagged images.
-    keep_release_images: int
+    # The replicas keep this many images, tagged or not.
+    keep_images: int
 
 
 class ReplicationAcceptance(pulumi.ComponentResource):
@@ -253,7 +255,7 @@ class ReplicationAcceptance(pulumi.ComponentResource):
             prefix=ROOT_PREFIX,
             applied_for="REPLICATION",
             description="Repositories that replication from the vendor creates",
-            keep_release_images=args.keep_release_images,
+            keep_images=args.keep_images,
             parent=self,
         )
         self.register_outputs({})
@@ -303,10 +305,8 @@ def _acceptance_problems(args: ReplicationAcceptanceArgs) -> list[str]:
         )
     if not REGION.fullmatch(args.region):
         problems.append(format_problem(f"{owner}.region", "an AWS region", args.region))
-    if args.keep_release_images < 1:
-        problems.append(
-            format_problem(f"{owner}.keep_release_images", "at least 1", args.keep_release_images)
-        )
+    if args.keep_images < 1:
+        problems.append(format_problem(f"{owner}.keep_images", "at least 1", args.keep_images))
     return problems
 
 

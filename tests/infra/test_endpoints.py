@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_awsx as awsx
 import pytest
 
-from components.endpoints import TYPE, VpcEndpoints, VpcEndpointsArgs
+from components.endpoints import TYPE, VpcEndpoints, VpcEndpointsArgs, vpc_endpoint_options
 from tests.infra.component_helpers import (
     CUSTOMER_REGION,
     children,
@@ -17,7 +18,6 @@ from tests.infra.component_helpers import (
 from tests.infra.conftest import StackRun, all_of, only
 
 SUBNETS = ["subnet-private-a", "subnet-private-b"]
-ROUTE_TABLES = ["rtb-private-a", "rtb-private-b"]
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 
 
@@ -26,7 +26,6 @@ def build(*, kms: bool = False, region: str = CUSTOMER_REGION) -> StackRun:
         args = VpcEndpointsArgs(
             vpc_id="vpc-0123456789abcdef0",
             subnet_ids=SUBNETS,
-            route_table_ids=ROUTE_TABLES,
             tasks_security_group_id="sg-tasks",
             region=region,
             kms=kms,
@@ -48,7 +47,6 @@ def test_endpoints_children_use_role_names_and_the_stack_provider(run: StackRun)
         (ENDPOINT, "endpoints-ecr-api"),
         (ENDPOINT, "endpoints-ecr-dkr"),
         (ENDPOINT, "endpoints-logs"),
-        (ENDPOINT, "endpoints-s3"),
         (ENDPOINT, "endpoints-secretsmanager"),
         ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "endpoints-sg-in-tasks"),
     ]
@@ -77,15 +75,17 @@ def test_interface_endpoints_have_private_dns_in_the_private_subnets(run: StackR
     }
 
 
-def test_s3_gateway_endpoint_is_on_the_private_route_tables(run: StackRun) -> None:
-    s3 = [r for r in all_of(run.resources, ENDPOINT) if r.name == "endpoints-s3"]
-    assert [r.inputs for r in s3] == [
-        {
-            "vpcId": "vpc-0123456789abcdef0",
-            "serviceName": f"com.amazonaws.{CUSTOMER_REGION}.s3",
-            "vpcEndpointType": "Gateway",
-            "routeTableIds": ROUTE_TABLES,
-        }
+def test_vpc_options_turn_on_dns_and_ask_awsx_for_the_s3_gateway_on_its_route_tables() -> None:
+    options = vpc_endpoint_options(CUSTOMER_REGION)
+    specs = options.pop("vpc_endpoint_specs")
+    assert options == {
+        "enable_dns_hostnames": True,
+        "enable_dns_support": True,
+        "vpc_endpoint_strategy": awsx.ec2.VpcEndpointStrategy.AUTO,
+    }
+    # No route tables named: with the Auto strategy awsx fills in the ones it generates.
+    assert [(s.service_name, s.vpc_endpoint_type, s.route_table_ids) for s in specs] == [
+        (f"com.amazonaws.{CUSTOMER_REGION}.s3", "Gateway", None)
     ]
 
 
@@ -110,7 +110,7 @@ def test_kms_endpoint_is_added_for_a_customer_managed_key() -> None:
     names = sorted(r.inputs["serviceName"] for r in all_of(build(kms=True).resources, ENDPOINT))
     assert names == [
         f"com.amazonaws.{CUSTOMER_REGION}.{service}"
-        for service in ("ecr.api", "ecr.dkr", "kms", "logs", "s3", "secretsmanager")
+        for service in ("ecr.api", "ecr.dkr", "kms", "logs", "secretsmanager")
     ]
 
 

@@ -8,7 +8,6 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.iam import lifecycle_policy
 from components.mirror import CacheSpec, Destination, Upstream, upstream_read_policy
 from components.registry_mirror import (
     ACCEPTANCE_TYPE,
@@ -53,7 +52,7 @@ def cache_args(**changes: Any) -> PullThroughCacheArgs:
         "vendor_image_uri": pulumi.Output.from_input(VENDOR_IMAGE_URI),
         "account_id": CUSTOMER_ACCOUNT,
         "region": CUSTOMER_REGION,
-        "keep_release_images": 5,
+        "keep_images": 5,
         **changes,
     }
     return PullThroughCacheArgs(**values)
@@ -129,7 +128,23 @@ def test_cache_template_gives_cached_repositories_the_stack_settings(cache_run: 
         "imageTagMutability": "IMMUTABLE",
         "encryptionConfigurations": [{"encryptionType": "AES256"}],
     }
-    assert json.loads(template.inputs["lifecyclePolicy"]) == lifecycle_policy(keep_release_images=5)
+    # One rule, any tag status: a cached image pulled by digest is untagged, and must not expire
+    # a day after it was cached (SharedRepo's rule for untagged images).
+    assert json.loads(template.inputs["lifecyclePolicy"]) == {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": "Keep the newest 5 images, tagged or not (an image pulled through "
+                "a cache by digest has no tag).",
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 5,
+                },
+                "action": {"type": "expire"},
+            }
+        ]
+    }
 
 
 def test_cache_image_is_the_vendor_digest_in_the_customer_registry(cache_run: StackRun) -> None:
@@ -170,13 +185,13 @@ def test_cache_rejects_a_vendor_image_of_another_repository() -> None:
 
 def test_cache_rejects_bad_args_listing_every_problem() -> None:
     with pytest.raises(ValueError) as exc_info:
-        build_cache(cache_args(prefix="x", account_id="1", region="mars", keep_release_images=0))
+        build_cache(cache_args(prefix="x", account_id="1", region="mars", keep_images=0))
     assert str(exc_info.value).splitlines() == [
         "PullThroughCacheArgs.prefix: expected 2 to 30 characters of repository-name segments, "
         "got 'x'.",
         "PullThroughCacheArgs.account_id: expected a 12-digit AWS account ID, got '1'.",
         "PullThroughCacheArgs.region: expected an AWS region, got 'mars'.",
-        "PullThroughCacheArgs.keep_release_images: expected at least 1, got 0.",
+        "PullThroughCacheArgs.keep_images: expected at least 1, got 0.",
     ]
 
 
@@ -186,7 +201,7 @@ def acceptance_args(**changes: Any) -> ReplicationAcceptanceArgs:
         "repository_names": ("rake-app",),
         "account_id": CUSTOMER_ACCOUNT,
         "region": CUSTOMER_REGION,
-        "keep_release_images": 10,
+        "keep_images": 10,
         **changes,
     }
     return ReplicationAcceptanceArgs(**values)
