@@ -37,7 +37,11 @@ from typing import Any, Final, Protocol
 # accepts (0 would mean "never expire").
 from components.aws_values import LOG_RETENTION_DAYS, PUBLIC_INGRESS_TAG
 from components.iam import AUTH_TOKEN_ACTION, DESCRIBE_ACTIONS, PULL_ACTIONS
-from components.mirror import PULL_THROUGH_CACHE_SERVICE, UPSTREAM_GRANT_ACTIONS
+from components.mirror import (
+    PULL_THROUGH_CACHE_SERVICE,
+    REPLICATION_ACCEPT_ACTIONS,
+    UPSTREAM_GRANT_ACTIONS,
+)
 
 Props = Mapping[str, Any]
 
@@ -55,6 +59,7 @@ LOAD_BALANCER_TYPES: Final = frozenset(
     {"aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"}
 )
 PULL_THROUGH_CACHE_RULE: Final = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+ECR_REGISTRY_POLICY: Final = "aws:ecr/registryPolicy:RegistryPolicy"
 AWSX_VPC: Final = "awsx:ec2:Vpc"
 VPC_ENDPOINT: Final = "aws:ec2/vpcEndpoint:VpcEndpoint"
 IAM_ROLE_POLICY: Final = "aws:iam/rolePolicy:RolePolicy"
@@ -557,7 +562,11 @@ def vpc_without_nat_has_endpoints(resources: Iterable[tuple[str, Props]]) -> lis
     ]
     if not nat_less:
         return []
-    endpoints = [props for kind, props in resources if kind == VPC_ENDPOINT]
+    # The VPC's own endpoints (awsx `vpcEndpointSpecs`, components/endpoints.py) count too: under
+    # `pulumi preview` they also appear as the component's child resources.
+    endpoints = [props for kind, props in resources if kind == VPC_ENDPOINT] + [
+        spec for vpc in nat_less for spec in _as_list(vpc.get("vpcEndpointSpecs"))
+    ]
 
     def present(service: str, gateway: bool) -> bool:
         return any(
@@ -574,6 +583,9 @@ def vpc_without_nat_has_endpoints(resources: Iterable[tuple[str, Props]]) -> lis
     ]
     if not present("s3", gateway=True):
         missing.append("the S3 gateway endpoint (image layers)")
+    if any(vpc.get("enableDnsHostnames") is not True for vpc in nat_less):
+        # Private DNS names of interface endpoints resolve only in a VPC with DNS hostnames.
+        missing.append("enableDnsHostnames: true (private DNS)")
     if not missing:
         return []
     return [
@@ -581,6 +593,41 @@ def vpc_without_nat_has_endpoints(resources: Iterable[tuple[str, Props]]) -> lis
         f"endpoints, but it lacks {', '.join(missing)}; add them (components/endpoints.py "
         "VpcEndpoints) or choose the Single or OnePerAz NAT gateway strategy."
     ]
+
+
+def ecr_registry_policy_replication_into_named_repositories(
+    resource_type: str, props: Props
+) -> list[str]:
+    """ECR registry policies only let named accounts replicate into named repositories."""
+    if resource_type != ECR_REGISTRY_POLICY:
+        return []
+    allowed = {a.lower() for a in REPLICATION_ACCEPT_ACTIONS}
+
+    def check(label: str, statement: Props) -> list[str]:
+        if statement.get("Effect") != "Allow":
+            return []
+        found = [
+            f"allows {action}"
+            for action in _allowed_actions(statement)
+            if action.lower() not in allowed
+        ]
+        found += [f"admits {p}" for p in _principals(statement) if p == "*"]
+        found += [
+            f"names {r}"
+            for r in _as_list(statement.get("Resource"))
+            if any(c in str(r).split(":repository/", 1)[-1] for c in "*?")
+        ]
+        for negation in ("NotAction", "NotPrincipal", "NotResource"):
+            if negation in statement:
+                found.append(f"uses {negation}")
+        return [
+            f"{label}: {problem}; a registry policy here only admits named vendor accounts' "
+            f"replication ({', '.join(REPLICATION_ACCEPT_ACTIONS)}) into named repositories "
+            "(components/mirror.py replication_acceptance_policy)."
+            for problem in found
+        ]
+
+    return _check_statements([("registry policy", props.get("policy"))], check)
 
 
 def ecr_cache_role_pulls_only_upstream(resources: Iterable[tuple[str, Props]]) -> list[str]:
@@ -629,6 +676,7 @@ RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
     iam_no_inline_admin,
     iam_no_admin_managed_policy,
     log_group_has_retention,
+    ecr_registry_policy_replication_into_named_repositories,
 )
 ACCOUNT_RULES: Final[tuple[AccountRule, ...]] = (ecr_repo_policy_pull_only_for_consumers,)
 STACK_RULES: Final[tuple[StackRule, ...]] = (

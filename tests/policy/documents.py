@@ -23,6 +23,8 @@ SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
 
 LIFECYCLE_POLICY: Final = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 REGISTRY_POLICY: Final = "aws:ecr/registryPolicy:RegistryPolicy"
+# A template's lifecycle policy becomes the lifecycle policy of every repository ECR creates.
+CREATION_TEMPLATE: Final = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 # Identity policies: the `policy` input of these types.
 IDENTITY_POLICY_TYPES: Final = frozenset(
     {
@@ -84,6 +86,8 @@ def _documents(run: StackRun, resource: Resource) -> Iterator[Document]:
         yield Document(Kind.REGISTRY, resource.urn, inputs["policy"])
     elif resource.type == LIFECYCLE_POLICY:
         yield Document(Kind.LIFECYCLE, resource.urn, inputs["policy"])
+    elif resource.type == CREATION_TEMPLATE:
+        yield Document(Kind.LIFECYCLE, resource.urn, inputs["lifecyclePolicy"])
     elif resource.type == ECS_TASK_DEFINITION:
         yield Document(Kind.TASK_DEFINITION, resource.urn, inputs)
     elif resource.type == IAM_ROLE:

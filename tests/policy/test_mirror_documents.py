@@ -1,7 +1,7 @@
 """The documents of components/mirror.py through parliament and moto's ECR and IAM APIs.
 
-Until the stacks wire the mirror options, these are the documents `test_programs.py` will meet:
-each kind is checked here as the program loop checks it (`lint`, then the API call).
+The builders one by one, as `test_programs.py` checks the stacks that use them (`lint`, then the
+API call), plus what no stack run shows: a replication rule, and the suppressions' limits.
 """
 
 from __future__ import annotations
@@ -12,18 +12,20 @@ from typing import Any
 
 import pytest
 
-from components.iam import policy_document, repository_pull_policy
+from components.iam import allow, policy_document, repository_pull_policy
 from components.mirror import (
+    CACHE_PULL_ACTIONS,
     CacheSpec,
     Destination,
     Upstream,
+    mirror_lifecycle_policy,
     replication_acceptance_policy,
     replication_rule,
     upstream_grant_statement,
     upstream_read_policy,
     upstream_read_trust_policy,
 )
-from tests.policy.aws_api import FakeAws, fake_aws
+from tests.policy.aws_api import FakeAws, fake_aws, lifecycle_policy_schema_errors
 from tests.policy.factories import CUSTOMER_ACCOUNT, REPO_ARN, VENDOR_ACCOUNT
 from tests.policy.iam_lint import lint
 
@@ -60,6 +62,12 @@ def aws() -> Iterator[FakeAws]:
         pytest.param(upstream_read_trust_policy(), ROLE_ARN, id="upstream-read-trust"),
         pytest.param(vendor_repository_policy(), REPO_ARN, id="vendor-repository-policy"),
         pytest.param(ACCEPTANCE, None, id="replication-acceptance"),
+        # The execution role's grant on the cached repository (registry_mirror.CachedRepoRef).
+        pytest.param(
+            policy_document([allow(CACHE_PULL_ACTIONS, [CACHE.repository_arn])]),
+            None,
+            id="cached-repository-pull-grant",
+        ),
     ],
 )
 def test_mirror_documents_lint_clean(document: dict[str, Any], attached_to: str | None) -> None:
@@ -103,3 +111,20 @@ def test_replication_rule_is_a_valid_replication_configuration(aws: FakeAws) -> 
         'Unknown parameter in replicationConfiguration.rules[0].destinations[0]: "registry", must '
         "be one of: region, registryId"
     )
+
+
+def test_import_upstream_is_accepted_on_a_repository_but_other_mismatches_still_fail() -> None:
+    # parliament wants "*" for ecr:BatchImportUpstreamImage; AWS documents `repository*`.
+    mixed = policy_document(
+        [allow(["ecr:BatchImportUpstreamImage", "ecr:GetAuthorizationToken"], [REPO_ARN])]
+    )
+    assert lint(mixed) == [
+        "RESOURCE_MISMATCH: [{'action': 'ecr:BatchImportUpstreamImage', 'required_format': '*'}, "
+        "{'action': 'ecr:GetAuthorizationToken', 'required_format': '*'}]"
+    ]
+
+
+def test_mirror_lifecycle_policy_is_documented_shape_and_accepted(aws: FakeAws) -> None:
+    document = json.dumps(mirror_lifecycle_policy(keep_images=10))
+    assert lifecycle_policy_schema_errors(document) == []
+    assert aws.put_lifecycle_policy(document) is None

@@ -61,6 +61,7 @@ def test_pack_serves_every_rule_as_a_mandatory_policy(analyzer: Analyzer) -> Non
             "iam-no-inline-admin",
             "iam-no-admin-managed-policy",
             "log-group-has-retention",
+            "ecr-registry-policy-replication-into-named-repositories",
             "ecr-repo-policy-pull-only-for-consumers",
             "sg-public-ingress-tag-only-on-load-balancer-groups",
             "alb-http-redirects-when-https",

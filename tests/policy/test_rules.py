@@ -10,6 +10,7 @@ import pytest
 from components.mirror import (
     CacheSpec,
     Upstream,
+    replication_acceptance_policy,
     upstream_grant_statement,
     upstream_read_policy,
     upstream_read_trust_policy,
@@ -761,7 +762,7 @@ def test_resource_violations_collects_every_rule_by_policy_name() -> None:
     }
 
 
-VPC_NO_NAT = (rules.AWSX_VPC, {"natGateways": {"strategy": "None"}})
+VPC_NO_NAT = (rules.AWSX_VPC, {"natGateways": {"strategy": "None"}, "enableDnsHostnames": True})
 
 
 def endpoint(
@@ -808,6 +809,34 @@ NO_ENDPOINTS_FIX = (
                 "private DNS, the S3 gateway endpoint (image layers); " + NO_ENDPOINTS_FIX
             ],
             id="nat-less-without-endpoints",
+        ),
+        pytest.param(
+            [
+                (
+                    rules.AWSX_VPC,
+                    {
+                        **VPC_NO_NAT[1],
+                        "vpcEndpointSpecs": [
+                            {
+                                "serviceName": "com.amazonaws.us-west-2.s3",
+                                "vpcEndpointType": "Gateway",
+                            }
+                        ],
+                    },
+                ),
+                *ALL_ENDPOINTS[:4],
+            ],
+            [],
+            id="s3-gateway-as-the-vpcs-own-endpoint",
+        ),
+        pytest.param(
+            [(rules.AWSX_VPC, {"natGateways": {"strategy": "None"}}), *ALL_ENDPOINTS],
+            [
+                "VPC has natGateways strategy None, so its private subnets reach AWS only through "
+                "VPC endpoints, but it lacks enableDnsHostnames: true (private DNS); "
+                + NO_ENDPOINTS_FIX
+            ],
+            id="no-dns-hostnames",
         ),
         pytest.param(
             [VPC_NO_NAT, *ALL_ENDPOINTS[1:4], endpoint("ecr.api", dns=False), endpoint("s3")],
@@ -908,3 +937,70 @@ def test_cache_role_rule_ignores_roles_other_services_assume() -> None:
     }
     resources = [CACHE_RULE, role, policy, (rules.IAM_ROLE_POLICY, wide)]
     assert rules.ecr_cache_role_pulls_only_upstream(resources) == []
+
+
+REPLICA = "arn:aws:ecr:us-west-2:999988887777:repository/rake-app"
+REPLICATION_FIX = (
+    "a registry policy here only admits named vendor accounts' replication "
+    "(ecr:CreateRepository, ecr:ReplicateImage) into named repositories (components/mirror.py "
+    "replication_acceptance_policy)."
+)
+
+
+def registry_policy(**statement: Any) -> dict[str, Any]:
+    document = statement_policy(Sid="S", Effect="Allow", **statement)
+    return {"policy": json.dumps(document)}
+
+
+@pytest.mark.parametrize(
+    ("statement", "problems"),
+    [
+        pytest.param(
+            {
+                "Principal": {"AWS": f"arn:aws:iam::{VENDOR_ACCOUNT}:root"},
+                "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+                "Resource": [REPLICA],
+            },
+            [],
+            id="named-account-and-repository",
+        ),
+        pytest.param(
+            {
+                "Principal": "*",
+                "Action": ["ecr:ReplicateImage", "ecr:BatchImportUpstreamImage"],
+                "Resource": "arn:aws:ecr:us-west-2:999988887777:repository/*",
+            },
+            [
+                "allows ecr:BatchImportUpstreamImage",
+                "admits *",
+                "names arn:aws:ecr:us-west-2:999988887777:repository/*",
+            ],
+            id="anyone-anything-anywhere",
+        ),
+        pytest.param(
+            {
+                "Principal": {"AWS": f"arn:aws:iam::{VENDOR_ACCOUNT}:root"},
+                "NotAction": "ecr:DeleteRepository",
+                "NotResource": REPLICA,
+            },
+            ["uses NotAction", "uses NotResource"],
+            id="negations",
+        ),
+    ],
+)
+def test_registry_policy_admits_named_accounts_replication_into_named_repositories(
+    statement: dict[str, Any], problems: list[str]
+) -> None:
+    assert rules.ecr_registry_policy_replication_into_named_repositories(
+        rules.ECR_REGISTRY_POLICY, registry_policy(**statement)
+    ) == [f"registry policy statement 'S': {problem}; {REPLICATION_FIX}" for problem in problems]
+
+
+def test_registry_policy_rule_passes_the_real_builders_policy_and_ignores_other_types() -> None:
+    document = replication_acceptance_policy(
+        source_accounts=[VENDOR_ACCOUNT], repository_arns=[REPLICA]
+    )
+    props = {"policy": json.dumps(document)}
+    rule = rules.ecr_registry_policy_replication_into_named_repositories
+    assert rule(rules.ECR_REGISTRY_POLICY, props) == []
+    assert rule(ECR_REPOSITORY_POLICY, registry_policy(Principal="*", Action="ecr:*")) == []
