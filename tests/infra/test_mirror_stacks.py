@@ -355,3 +355,14 @@ def test_replication_fails_at_preview_when_the_vendor_account_is_not_accepted() 
         "which replicates rake-app here: add it to `acceptReplicationFrom` and run `pulumi up`."
     )
     fails_at_preview_with(message, other)
+
+
+def test_cache_of_a_pinned_vendor_image_reads_no_stack() -> None:
+    image = f"{VENDOR_ACCOUNT}.dkr.ecr.{VENDOR_REGION}.amazonaws.com/rake-app@sha256:{'cd' * 32}"
+    pinned = {"vendorImage": image, "vendorRepositoryArn": VENDOR_ARN}
+    run = run_stack("customer", overrides={**CUSTOMER_CACHE, **pinned}, remove=("vendorStack",))
+    assert all_of(run.resources, "pulumi:pulumi:StackReference") == []
+    assert rake_image(run) == f"{REGISTRY}/vendor/rake-app@sha256:{'cd' * 32}"
+    assert only(run.resources, CACHE_RULE).inputs["upstreamRegistryUrl"] == (
+        f"{VENDOR_ACCOUNT}.dkr.ecr.{VENDOR_REGION}.amazonaws.com"
+    )
