@@ -83,6 +83,13 @@ PROJECT: Final = "ecr-cross-account"
 REGION_KEY: Final = "aws:region"
 
 KMS_KEY: Final = Text("a KMS key ARN", KMS_KEY_ARN)
+
+
+def one_of(values: tuple[str, ...]) -> Text:
+    """A string that is exactly one of `values`."""
+    return Text(keys_text(values), re.compile("|".join(map(re.escape, values))))
+
+
 # An account ID in a list (`pulumi config set --path 'ids[0]' 222222222222` stores a number).
 AccountId = Annotated[
     str,
@@ -420,9 +427,7 @@ class Settings(ConfigModel):
         | None
     ) = Field(None, description="Refused: a pull needs no permission on the vendor's KMS key.")
     # ---- The vendor's image in this region, and registry scanning (docs/mirroring.md) ----
-    vendor_mirror: Annotated[
-        str, Text(keys_text(VENDOR_MIRRORS), re.compile("|".join(VENDOR_MIRRORS)))
-    ] = Field(
+    vendor_mirror: Annotated[str, one_of(VENDOR_MIRRORS)] = Field(
         MIRROR_NONE,
         description="Where tasks pull the vendor's image: none (the vendor's registry), "
         "pullThroughCache or replication (a copy in this stack's registry).",
@@ -440,9 +445,7 @@ class Settings(ConfigModel):
             "repositories in this registry (default: none).",
         )
     )
-    scanning: Annotated[
-        str, Text(keys_text(SCANNING_TYPES), re.compile("|".join(SCANNING_TYPES)))
-    ] = Field(
+    scanning: Annotated[str, one_of(SCANNING_TYPES)] = Field(
         SCANNING_BASIC,
         description="basic: scan on push; enhanced: Amazon Inspector scans the stack's "
         "repositories continuously (a setting of the whole registry in this region).",

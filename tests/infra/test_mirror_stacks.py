@@ -72,6 +72,15 @@ def replication_chain() -> tuple[StackRun, StackRun]:
     return run_chain(CUSTOMER_REPLICATION)
 
 
+def scanning(scan_type: str, frequency: str, names: tuple[str, ...]) -> dict[str, Any]:
+    """A registry scanning configuration's inputs: one rule over `names`."""
+    filters = [{"filter": name, "filterType": "WILDCARD"} for name in names]
+    return {
+        "scanType": scan_type,
+        "rules": [{"scanFrequency": frequency, "repositoryFilters": filters}],
+    }
+
+
 def fails_at_preview_with(
     message: str, customer_overrides: Mapping[str, Any], **kwargs: Any
 ) -> None:
@@ -153,15 +162,9 @@ def test_vendor_enhanced_scanning_covers_its_repositories(
     cache_chain: tuple[StackRun, StackRun],
 ) -> None:
     vendor, _ = cache_chain
-    assert only(vendor.resources, SCANNING).inputs == {
-        "scanType": "ENHANCED",
-        "rules": [
-            {
-                "scanFrequency": "CONTINUOUS_SCAN",
-                "repositoryFilters": [{"filter": "rake-app", "filterType": "WILDCARD"}],
-            }
-        ],
-    }
+    assert only(vendor.resources, SCANNING).inputs == scanning(
+        "ENHANCED", "CONTINUOUS_SCAN", ("rake-app",)
+    )
 
 
 def test_vendor_exports_who_may_copy_each_repository(
@@ -226,18 +229,9 @@ def test_cache_registry_scans_own_and_cached_repositories_on_push(
     cache_chain: tuple[StackRun, StackRun],
 ) -> None:
     _, customer = cache_chain
-    assert only(customer.resources, SCANNING).inputs == {
-        "scanType": "BASIC",
-        "rules": [
-            {
-                "scanFrequency": "SCAN_ON_PUSH",
-                "repositoryFilters": [
-                    {"filter": name, "filterType": "WILDCARD"}
-                    for name in ("nlp-client", "prose-app", "vendor/rake-app")
-                ],
-            }
-        ],
-    }
+    assert only(customer.resources, SCANNING).inputs == scanning(
+        "BASIC", "SCAN_ON_PUSH", ("nlp-client", "prose-app", "vendor/rake-app")
+    )
 
 
 def test_endpoints_are_in_the_private_subnets_and_the_service_waits_for_them(
@@ -324,18 +318,9 @@ def test_replication_runs_without_nat_and_scans_continuously(
 ) -> None:
     _, customer = replication_chain
     assert only(customer.resources, VPC).inputs["natGateways"] == {"strategy": "None"}
-    assert only(customer.resources, SCANNING).inputs == {
-        "scanType": "ENHANCED",
-        "rules": [
-            {
-                "scanFrequency": "CONTINUOUS_SCAN",
-                "repositoryFilters": [
-                    {"filter": name, "filterType": "WILDCARD"}
-                    for name in ("nlp-client", "prose-app", "rake-app")
-                ],
-            }
-        ],
-    }
+    assert only(customer.resources, SCANNING).inputs == scanning(
+        "ENHANCED", "CONTINUOUS_SCAN", ("nlp-client", "prose-app", "rake-app")
+    )
 
 
 def test_replication_fails_at_preview_when_the_vendor_does_not_replicate_here() -> None:
