@@ -10,6 +10,12 @@ import pulumi
 from components import wiring
 from components.dev_user_group import DevUserGroup
 from components.fargate_app import FargateApp
+from components.registry_mirror import (
+    PullThroughCache,
+    RegistryScanning,
+    ReplicationAcceptance,
+    VendorReplication,
+)
 from components.settings import load_settings
 from components.shared_repo import SharedRepo, repository_output
 
@@ -30,13 +36,36 @@ developers = DevUserGroup(
     opts=providers.opts(),
 )
 
+# ---- Copies of the vendor's image in this region, and registry settings (docs/mirroring.md) ---
+# Each only when configured: `vendorMirror`, `acceptReplicationFrom`, `replicateTo`, `scanning`.
+vendor_images = wiring.app_vendor_images(settings)
+cache_args = wiring.pull_through_cache_args(settings, vendor_images)
+cache = PullThroughCache("vendor-cache", cache_args, opts=providers.opts()) if cache_args else None
+acceptance_args = wiring.replication_acceptance_args(settings)
+acceptance = (
+    ReplicationAcceptance("vendor-replicas", acceptance_args, opts=providers.opts())
+    if acceptance_args
+    else None
+)
+replication_args = wiring.vendor_replication_args(settings)
+if replication_args:
+    VendorReplication("replication", replication_args, opts=providers.opts())
+scanning_args = wiring.registry_scanning_args(settings)
+if scanning_args:
+    RegistryScanning("scanning", scanning_args, opts=providers.opts())
+
 # ---- The app (customer stacks: config `app`) ---------------------------------------------------
 # rake-app's image comes from the vendor: a StackReference to `vendorStack`, or `vendorImage` +
-# `vendorRepositoryArn`. Stacks without `app` (the vendor) build no app.
+# `vendorRepositoryArn`, and with `vendorMirror` the same digest from this stack's registry.
+# Stacks without `app` (the vendor) build no app.
 app = (
     FargateApp(
         "app",
-        wiring.fargate_app_args(settings, repos, wiring.app_vendor_images(settings)),
+        wiring.fargate_app_args(
+            settings,
+            repos,
+            wiring.mirrored_vendor_images(settings, vendor_images, cache, acceptance),
+        ),
         opts=providers.opts(),
     )
     if settings.app
@@ -55,6 +84,14 @@ for name, repo in repos.items():
     pulumi.export(repository_output(name, "pull_accounts"), list(shared_with.pull_accounts))
     if shared_with.pull_org_id:
         pulumi.export(repository_output(name, "pull_org_id"), shared_with.pull_org_id)
+    # Who may copy it into their own region (the customer checks these too, components/vendor.py).
+    if shared_with.cache_accounts:
+        pulumi.export(repository_output(name, "cache_accounts"), list(shared_with.cache_accounts))
+    if shared_with.replicate_to:
+        pulumi.export(
+            repository_output(name, "replicate_to"),
+            [{"account": d.account, "region": d.region} for d in shared_with.replicate_to],
+        )
 pulumi.export("developer_group_name", developers.group_name)
 # No export a stack reader could sign in with (secret outputs are readable by anyone who may
 # preview or reference the stack): passwords and secret keys only PGP-encrypted to `pgpKey`.

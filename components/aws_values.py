@@ -75,5 +75,12 @@ LOG_RETENTION_DAYS: Final = (
 # policy pack (policy/rules.py) allows 0.0.0.0/0 and ::/0 only on rules that carry it.
 PUBLIC_INGRESS_TAG: Final = ("network-exposure", "internet-facing-load-balancer")
 # awsx NatGatewayStrategy values that give the private subnets a route out. Its third, `None`,
-# is refused: tasks in private subnets would never reach ECR, so they would never start.
+# is accepted only with VPC endpoints and an image in the stack's region (settings_rules): without
+# them tasks in private subnets would never reach ECR, so they would never start.
 NAT_GATEWAY_STRATEGIES: Final = ("Single", "OnePerAz")
+NAT_LESS_STRATEGY: Final = "None"
+# What AWS says of VPC endpoints for ECR: one region each, and a first pull through a cache rule
+# over them needs a NAT gateway ("Considerations").
+ECR_VPC_ENDPOINTS_URL: Final = (
+    "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html"
+)

@@ -21,6 +21,7 @@ import pulumi_awsx as awsx
 
 from components.config_errors import format_problem
 from components.container_definitions import Container, LogSettings, container_definitions
+from components.endpoints import VpcEndpoints, VpcEndpointsArgs, vpc_endpoint_options
 from components.iam import (
     PolicyStatement,
     allow,
@@ -112,8 +113,12 @@ class FargateAppArgs:
     # Default: 1 vCPU and 2 GiB for the whole task (room for spaCy's pipeline).
     cpu: int = 1024
     memory: int = 2048
-    # Default: one NAT gateway shared by both AZs ("OnePerAz" survives an AZ outage).
+    # Default: one NAT gateway shared by both AZs ("OnePerAz" survives an AZ outage; "None" needs
+    # `vpc_endpoints` and images in this region).
     nat_gateways: str = "Single"
+    # Default: no VPC endpoints (tasks reach AWS through NAT). True: interface endpoints for ECR,
+    # Logs, Secrets Manager (+KMS) and the S3 gateway (components/endpoints.py).
+    vpc_endpoints: bool = False
     # Default: the region's first two standard availability zones, looked up at deploy time.
     availability_zones: Sequence[str] = ()
     # Default: 30 days of container logs.
@@ -150,6 +155,7 @@ class FargateApp(pulumi.ComponentResource):
             nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(
                 strategy=awsx.ec2.NatGatewayStrategy(args.nat_gateways)
             ),
+            **(vpc_endpoint_options(args.region) if args.vpc_endpoints else {}),
             opts=child,
         )
 
@@ -161,6 +167,7 @@ class FargateApp(pulumi.ComponentResource):
             port=ingress.port,
             certificate_arn=args.alb_certificate_arn,
         )
+        self.endpoints = self._endpoints(name, args)
         self.cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
@@ -270,8 +277,9 @@ class FargateApp(pulumi.ComponentResource):
                     create=f"{SERVICE_DEPLOY_TIMEOUT_MINUTES}m",
                     update=f"{SERVICE_DEPLOY_TIMEOUT_MINUTES}m",
                 ),
-                # ECS refuses a target group that no listener uses yet.
-                depends_on=self.lb.listeners,
+                # ECS refuses a target group that no listener uses yet; tasks behind endpoints
+                # start once the endpoints exist.
+                depends_on=[*self.lb.listeners, *([self.endpoints] if self.endpoints else [])],
                 # Autoscaling owns the task count once the service exists.
                 ignore_changes=["desired_count"],
             ),
@@ -295,6 +303,23 @@ class FargateApp(pulumi.ComponentResource):
                 "task_exec_role_arn": self.task_exec_role_arn,
                 "load_balancer_dns_name": self.load_balancer_dns_name,
             }
+        )
+
+    def _endpoints(self, name: str, args: FargateAppArgs) -> VpcEndpoints | None:
+        """With `vpc_endpoints`: the interface endpoints in the private subnets, reachable from
+        the tasks only (the S3 gateway is the VPC's own, `vpc_endpoint_options`)."""
+        if not args.vpc_endpoints:
+            return None
+        return VpcEndpoints(
+            f"{name}-endpoints",
+            VpcEndpointsArgs(
+                vpc_id=self.vpc.vpc_id,
+                subnet_ids=self.vpc.private_subnet_ids,
+                tasks_security_group_id=self.lb.tasks_security_group.id,
+                region=args.region,
+                kms=args.secret_kms_key_arn is not None,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _standard_zones(self) -> list[str]:

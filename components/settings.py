@@ -43,6 +43,7 @@ from components.aws_values import (
     KMS_KEY_ARN,
     LOG_RETENTION_DAYS,
     NAT_GATEWAY_STRATEGIES,
+    NAT_LESS_STRATEGY,
     ORG_ID,
     PGP_KEY,
     REGION,
@@ -66,6 +67,14 @@ from components.config_types import (
 )
 from components.dev_user_group import DevUserGroupArgs
 from components.fargate_app import API_KEY_ENV, AVAILABILITY_ZONE_COUNT, FargateAppArgs
+from components.mirror import (
+    CACHE_PREFIX,
+    DEFAULT_CACHE_PREFIX,
+    MIRROR_NONE,
+    SCANNING_BASIC,
+    SCANNING_TYPES,
+    VENDOR_MIRRORS,
+)
 from components.settings_rules import check_rules
 from components.shared_repo import SharedRepoArgs
 from components.vendor import VendorSource
@@ -74,6 +83,22 @@ PROJECT: Final = "ecr-cross-account"
 REGION_KEY: Final = "aws:region"
 
 KMS_KEY: Final = Text("a KMS key ARN", KMS_KEY_ARN)
+
+
+def one_of(values: tuple[str, ...]) -> Text:
+    """A string that is exactly one of `values`."""
+    return Text(keys_text(values), re.compile("|".join(map(re.escape, values))))
+
+
+# An account ID in a list (`pulumi config set --path 'ids[0]' 222222222222` stores a number).
+AccountId = Annotated[
+    str,
+    Text(
+        "a 12-digit AWS account ID (in quotes, or set with `--type string`)",
+        ACCOUNT_ID,
+        numbers=True,
+    ),
+]
 # A name of 2 to 256 characters (CreateRepository's limits), lowercase.
 REPOSITORY_KEY: Final = re.compile(rf"(?=.{{2,256}}$){REPOSITORY_NAME.pattern}")
 
@@ -119,6 +144,19 @@ class DevelopersSettings(ConfigModel):
     ] = Field((), description="IAM users created in the group (default: none).")
 
 
+class ReplicationDestinationSettings(ConfigModel):
+    """A registry a repository replicates to (config `repositories.<name>.replicateTo[i]`)."""
+
+    account: AccountId = Field(description="The destination registry's account.")
+    region: Annotated[str, Text("an AWS region name such as 'us-west-2'", REGION)] = Field(
+        description="The destination registry's region."
+    )
+
+    def __repr__(self) -> str:
+        # As the user wrote it, in an error naming a repeated destination.
+        return repr(self.model_dump(by_alias=True))
+
+
 class RepositorySettings(ConfigModel):
     """One ECR repository of this stack and who may pull from it (config `repositories.<name>`)."""
 
@@ -131,26 +169,24 @@ class RepositorySettings(ConfigModel):
     ] = Field(
         description="Dockerfile directory, relative to the project; its parent is the context."
     )
-    pull_accounts: Annotated[
-        tuple[
-            Annotated[
-                str,
-                Text(
-                    "a 12-digit AWS account ID (in quotes, or set with `--type string`)",
-                    ACCOUNT_ID,
-                    numbers=True,
-                ),
-            ],
-            ...,
-        ],
-        Structured(list, unique=True),
-    ] = Field((), description="Accounts that may pull its images (default: none).")
+    pull_accounts: Annotated[tuple[AccountId, ...], Structured(list, unique=True)] = Field(
+        (), description="Accounts that may pull its images (default: none)."
+    )
     pull_org_id: (
         Annotated[str, Text("an AWS Organizations ID such as 'o-a1b2c3d4e5'", ORG_ID)] | None
     ) = Field(None, description="An organization whose accounts may pull (default: none).")
     kms_key_arn: Annotated[str, KMS_KEY] | None = Field(
         None, description="KMS key of the stack's region (default: AES256, an AWS-owned key)."
     )
+    # ---- Copies in the consumers' regions (docs/mirroring.md) ----
+    cache_accounts: Annotated[tuple[AccountId, ...], Structured(list, unique=True)] = Field(
+        (),
+        description="Accounts that may copy its images into their registry through an ECR "
+        "pull-through cache: the grant AWS documents for that (default: none).",
+    )
+    replicate_to: Annotated[
+        tuple[ReplicationDestinationSettings, ...], Structured(list, unique=True)
+    ] = Field((), description="Registries its images replicate to, as pushed (default: none).")
 
 
 class ContainerSettings(ConfigModel):
@@ -221,10 +257,16 @@ class AppSettings(ConfigModel):
     nat_gateways: Annotated[
         str,
         Text(
-            f"{keys_text(NAT_GATEWAY_STRATEGIES)} (tasks reach ECR through NAT)",
-            re.compile("|".join(NAT_GATEWAY_STRATEGIES)),
+            f"{keys_text((*NAT_GATEWAY_STRATEGIES, NAT_LESS_STRATEGY))} "
+            f"(`{NAT_LESS_STRATEGY}` only with VPC endpoints and an image in the stack's region)",
+            re.compile("|".join((*NAT_GATEWAY_STRATEGIES, NAT_LESS_STRATEGY))),
         ),
     ] = Field(FargateAppArgs.nat_gateways, description="NAT gateways of the VPC.")
+    vpc_endpoints: Annotated[bool, Boolean()] = Field(
+        FargateAppArgs.vpc_endpoints,
+        description="Tasks reach ECR, S3, CloudWatch Logs and Secrets Manager (and KMS with "
+        "secretKmsKeyArn) through VPC endpoints in the private subnets, not NAT.",
+    )
     # Standard zones of the stack's region only (settings_rules): Local and Wavelength zones have
     # no load balancer.
     availability_zones: Annotated[
@@ -384,6 +426,30 @@ class Settings(ConfigModel):
         ]
         | None
     ) = Field(None, description="Refused: a pull needs no permission on the vendor's KMS key.")
+    # ---- The vendor's image in this region, and registry scanning (docs/mirroring.md) ----
+    vendor_mirror: Annotated[str, one_of(VENDOR_MIRRORS)] = Field(
+        MIRROR_NONE,
+        description="Where tasks pull the vendor's image: none (the vendor's registry), "
+        "pullThroughCache or replication (a copy in this stack's registry).",
+    )
+    vendor_mirror_prefix: Annotated[
+        str, Text("2 to 30 characters of lowercase repository-name segments", CACHE_PREFIX)
+    ] = Field(
+        DEFAULT_CACHE_PREFIX,
+        description="With pullThroughCache: the copies are named <prefix>/<vendor repository>.",
+    )
+    accept_replication_from: Annotated[tuple[AccountId, ...], Structured(list, unique=True)] = (
+        Field(
+            (),
+            description="Vendor accounts whose replication may create and fill the app's vendor "
+            "repositories in this registry (default: none).",
+        )
+    )
+    scanning: Annotated[str, one_of(SCANNING_TYPES)] = Field(
+        SCANNING_BASIC,
+        description="basic: scan on push; enhanced: Amazon Inspector scans the stack's "
+        "repositories continuously (a setting of the whole registry in this region).",
+    )
     app: Annotated[AppSettings, Structured(dict)] | None = Field(
         None, description="The Fargate app (default: none; the stack only publishes images)."
     )

@@ -27,6 +27,10 @@ Every key a stack's config (`Pulumi.<stack>.yaml`) may set. Keys are in the proj
 `pulumi config set <key> <value>`, a nested one with `--path` (`pulumi config set --path
 app.cpu 2048`), and `apiKey` with `--secret`. A bad config fails before any resource exists,
 with one line per problem naming the key as written here.
+
+The vendor's image in the customer's region (`vendorMirror`, `acceptReplicationFrom`,
+`cacheAccounts`, `replicateTo`), NAT-less tasks (`app.vpcEndpoints`) and `scanning`, together:
+[mirroring.md](mirroring.md).
 """
 
 

@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING, Final
 from components.aws_values import (
     ECR_IMAGE_BY_DIGEST,
     ECR_REPOSITORY_ARN,
+    ECR_VPC_ENDPOINTS_URL,
     FARGATE_MEMORY_BY_CPU,
     FARGATE_SIZES_URL,
+    NAT_LESS_STRATEGY,
 )
 from components.config_errors import Problems, keys_text
+from components.mirror import MIRROR_CACHE, MIRROR_NONE, MIRROR_REPLICATION
 from components.service_ports import derived_environment
 
 if TYPE_CHECKING:  # the models import this module to run the rules
@@ -35,6 +38,7 @@ def check_rules(settings: Settings, problems: Problems, *, api_key_is_secret: bo
         _check_containers(settings.app, problems, set(settings.repositories))
     _check_vendor_use(settings, problems)
     _check_api_key(settings, problems, api_key_is_secret)
+    _copy_rules(settings, problems)
 
 
 def _check_api_key(settings: Settings, problems: Problems, api_key_is_secret: bool) -> None:
@@ -194,4 +198,160 @@ def _check_derived_environment(app: AppSettings, problems: Problems) -> None:
                     f"app.containers[{index}].environment.{variable}",
                     f"{value!r} or no {variable} (the stack sets it from the containers' ports)",
                     container.environment[variable],
+                )
+
+
+# ---- The vendor's image in this region, and NAT-less tasks (docs/mirroring.md) -----------------
+
+# https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutReplicationConfiguration.html
+MAX_REPLICATION_RULES: Final = 10
+MAX_REPLICATION_DESTINATIONS: Final = 25
+
+
+def _copy_rules(settings: Settings, problems: Problems) -> None:
+    """The rules of the copies of the vendor's image and of NAT-less tasks, in order."""
+    _check_vendor_mirror(settings, problems)
+    _check_accept_replication(settings, problems)
+    _check_nat_less(settings, problems)
+    _check_replicate_to(settings, problems)
+
+
+def _vendor_names(settings: Settings) -> list[str]:
+    containers = settings.app.containers if settings.app else ()
+    return sorted({c.vendor_repository for c in containers if c.vendor_repository})
+
+
+def _check_vendor_mirror(settings: Settings, problems: Problems) -> None:
+    """`vendorMirror` other than `none` comes with a container that runs a vendor image;
+    `pullThroughCache` with one vendor repository (its cache rule reads one); `replication` with
+    the vendor's account in `acceptReplicationFrom` (with `vendorImage` it is the image's registry;
+    a `vendorStack`'s account is checked when its outputs are read)."""
+    mirror, names = settings.vendor_mirror, _vendor_names(settings)
+    if mirror == MIRROR_NONE:
+        return
+    if not names:
+        problems.bad(
+            "vendorMirror",
+            f"`{MIRROR_NONE}` when no container of `app` sets `vendorRepository` (nothing to copy)",
+            mirror,
+        )
+    elif mirror == MIRROR_CACHE and len(names) > 1:
+        problems.bad(
+            "app.containers",
+            f"one `vendorRepository` with `vendorMirror: {MIRROR_CACHE}` (the cache's role reads "
+            "one vendor repository)",
+            names,
+        )
+    vendor_account = _vendor_image_account(settings)
+    if mirror == MIRROR_REPLICATION and names:
+        if vendor_account and vendor_account not in settings.accept_replication_from:
+            problems.bad(
+                "acceptReplicationFrom",
+                f"the vendor's account {vendor_account} (vendorImage's registry) with "
+                f"`vendorMirror: {MIRROR_REPLICATION}`",
+                list(settings.accept_replication_from),
+            )
+        elif not settings.accept_replication_from:
+            problems.bad(
+                "acceptReplicationFrom",
+                f"the vendor's account with `vendorMirror: {MIRROR_REPLICATION}`",
+                [],
+            )
+
+
+def _vendor_image_account(settings: Settings) -> str | None:
+    match = ECR_IMAGE_BY_DIGEST.fullmatch(settings.vendor_image or "")
+    return match["account"] if match else None
+
+
+def _vendor_image_region(settings: Settings) -> str | None:
+    match = ECR_IMAGE_BY_DIGEST.fullmatch(settings.vendor_image or "")
+    return match["region"] if match else None
+
+
+def _check_accept_replication(settings: Settings, problems: Problems) -> None:
+    """`acceptReplicationFrom` comes with a container that runs a vendor image (the registry
+    policy admits exactly the vendor repositories the app runs), and no repository of this stack
+    has the name of one of them (a replica keeps the vendor's name)."""
+    if not settings.accept_replication_from:
+        return
+    names = _vendor_names(settings)
+    if not names:
+        problems.bad(
+            "acceptReplicationFrom",
+            "no accounts when no container of `app` sets `vendorRepository` (nothing to accept)",
+            list(settings.accept_replication_from),
+        )
+    for name in sorted(set(names) & set(settings.repositories)):
+        problems.bad(
+            f"repositories.{name}",
+            "no repository named like a vendor repository that `acceptReplicationFrom` admits "
+            "(its replica takes that name)",
+            name,
+        )
+
+
+def _check_nat_less(settings: Settings, problems: Problems) -> None:
+    """`app.natGateways: None` only with `app.vpcEndpoints: true` and, when a container runs a
+    vendor image, that image in the stack's region: `vendorMirror: replication`, or a
+    `vendorImage` of this region. An ECR endpoint serves its own region only, and AWS documents
+    that a first pull through a pull-through cache over endpoints needs a NAT gateway."""
+    app = settings.app
+    if app is None or app.nat_gateways != NAT_LESS_STRATEGY:
+        return
+    key = "app.natGateways"
+    if not app.vpc_endpoints:
+        problems.bad(
+            key,
+            f"`{NAT_LESS_STRATEGY}` only with `app.vpcEndpoints: true` (without NAT, tasks reach "
+            "ECR, S3, CloudWatch Logs and Secrets Manager only through VPC endpoints)",
+            NAT_LESS_STRATEGY,
+        )
+    if not _vendor_names(settings):
+        return
+    mirror = settings.vendor_mirror
+    if mirror == MIRROR_CACHE:
+        problems.bad(
+            key,
+            f"`{NAT_LESS_STRATEGY}` only with `vendorMirror: {MIRROR_REPLICATION}`, not "
+            f"`{MIRROR_CACHE}` (AWS: a first pull through a cache over VPC endpoints needs a NAT "
+            f"gateway, {ECR_VPC_ENDPOINTS_URL})",
+            NAT_LESS_STRATEGY,
+        )
+    elif mirror == MIRROR_NONE and _vendor_image_region(settings) != settings.region:
+        problems.bad(
+            key,
+            f"`{NAT_LESS_STRATEGY}` only with `vendorMirror: {MIRROR_REPLICATION}` or a "
+            f"`vendorImage` in {settings.region} (an ECR endpoint serves its own region only, "
+            f"{ECR_VPC_ENDPOINTS_URL})",
+            NAT_LESS_STRATEGY,
+        )
+
+
+def _check_replicate_to(settings: Settings, problems: Problems) -> None:
+    """`repositories.<name>.replicateTo` names registries other than this stack's own (account
+    and region), at most 25 per repository and on at most 10 repositories (ECR's limits)."""
+    replicated = [name for name, r in settings.repositories.items() if r.replicate_to]
+    if len(replicated) > MAX_REPLICATION_RULES:
+        problems.bad(
+            "repositories",
+            f"`replicateTo` on at most {MAX_REPLICATION_RULES} repositories (one replication "
+            "rule each)",
+            replicated,
+        )
+    own = (settings.account_id, settings.region)
+    for name, repository in settings.repositories.items():
+        path = f"repositories.{name}.replicateTo"
+        if len(repository.replicate_to) > MAX_REPLICATION_DESTINATIONS:
+            problems.bad(
+                path,
+                f"at most {MAX_REPLICATION_DESTINATIONS} destinations",
+                len(repository.replicate_to),
+            )
+        for index, destination in enumerate(repository.replicate_to):
+            if (destination.account, destination.region) == own:
+                problems.bad(
+                    f"{path}[{index}]",
+                    f"a registry other than this stack's own ({own[0]} in {own[1]})",
+                    {"account": destination.account, "region": destination.region},
                 )

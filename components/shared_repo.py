@@ -29,10 +29,12 @@ from components.iam import (
     allow,
     auth_token_statement,
     lifecycle_policy,
+    policy_document,
     repository_pull_policy,
     statement_id,
 )
 from components.image_inputs import assemble
+from components.mirror import upstream_grant_statement
 from components.provider import RegistryLogin
 
 TYPE = "ecr-cross-account:components:SharedRepo"
@@ -124,6 +126,9 @@ class SharedRepoArgs:
     pull_accounts: Sequence[str] = ()
     # Default: no organization-wide pull.
     pull_org_id: str | None = None
+    # Default: no account may copy the images through an ECR pull-through cache (the upstream
+    # grant AWS documents for that, components/mirror.py).
+    cache_accounts: Sequence[str] = ()
     # Default: AES256 with an AWS-owned key.
     kms_key_arn: str | None = None
     # Default: keep the newest 10 tagged images.
@@ -181,14 +186,18 @@ class SharedRepo(pulumi.ComponentResource, Grants):
         pull_policy = repository_pull_policy(
             pull_accounts=args.pull_accounts, pull_org_id=args.pull_org_id
         )
+        statements = [
+            *(pull_policy["Statement"] if pull_policy else []),
+            *([upstream_grant_statement(args.cache_accounts)] if args.cache_accounts else []),
+        ]
         self.policy = (
             aws.ecr.RepositoryPolicy(
                 f"{name}-policy",
                 repository=self.repository.name,
-                policy=json.dumps(pull_policy),
+                policy=json.dumps(policy_document(statements)),
                 opts=child,
             )
-            if pull_policy
+            if statements
             else None
         )
         # Relative paths: the provider resolves them from the project directory (Pulumi's working

@@ -8,8 +8,11 @@ construction. A customer without access to the vendor's Pulumi state sets `vendo
 
 Through the reference the customer also learns who the vendor shares each repository with
 (`<repo>_pull_accounts`, `<repo>_pull_org_id`), and fails at preview, naming its account, when
-it is not among them: otherwise the first sign would be tasks that cannot pull. With
-`vendorImage` there is nothing to read, and the check is skipped.
+it is not among them: otherwise the first sign would be tasks that cannot pull. With a copy in
+the customer's region (docs/mirroring.md) the check is the copy's instead: a pull-through cache
+needs the customer among `<repo>_cache_accounts`, replication its account and region among
+`<repo>_replicate_to` and the vendor's `account_id` among the customer's `acceptReplicationFrom`.
+With `vendorImage` there is nothing to read, and the check is skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import pulumi
 
 from components.aws_values import ECR_IMAGE_BY_DIGEST, ECR_REPOSITORY_ARN
 from components.config_errors import format_problem
+from components.mirror import MIRROR_CACHE, MIRROR_NONE, MIRROR_REPLICATION
 from components.shared_repo import RepoRef, repository_output
 
 # Logical name of the StackReference resource (its `name` input is the configured stack).
@@ -49,14 +53,31 @@ class VendorSource:
     repository_arn: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class CopyAccess:
+    """How the customer gets the vendor's image when it is copied into its own registry."""
+
+    # MIRROR_CACHE or MIRROR_REPLICATION (components/mirror.py).
+    mirror: str
+    # The customer's region (a replica lands in one registry and region).
+    region: str
+    # The vendor accounts the customer's registry policy admits (`acceptReplicationFrom`).
+    replication_sources: Sequence[str] = ()
+
+
 def vendor_images(
-    names: Sequence[str], vendor: VendorSource | None, *, account_id: str
+    names: Sequence[str],
+    vendor: VendorSource | None,
+    *,
+    account_id: str,
+    copy: CopyAccess | None = None,
 ) -> dict[str, VendorImage]:
     """The vendor images the app's containers name (`vendorRepository`), by repository name.
 
     Empty when no container uses a vendor image; settings has already checked that exactly one of
     `vendorStack` and `vendorImage` is set otherwise. `account_id` is the customer's account: with
-    `vendorStack`, each image resolves only if the vendor shares its repository with it.
+    `vendorStack`, each image resolves only if the vendor shares its repository with it, or, with
+    `copy`, lets it cache the repository or replicates it there.
     """
     names = sorted(set(names))
     if not names or vendor is None:
@@ -113,10 +134,20 @@ def vendor_images(
             reference.get_output(repository_output(name, "pull_org_id")),
         ).apply(check)
 
+    def copied_for_us(name: str) -> pulumi.Output[None]:
+        assert copy is not None
+        return _copy_check(reference, stack, name, account_id, copy)
+
+    checked = {
+        MIRROR_NONE: shared_with_us,
+        MIRROR_CACHE: copied_for_us,
+        MIRROR_REPLICATION: copied_for_us,
+    }[copy.mirror if copy else MIRROR_NONE]
+
     def image(name: str) -> pulumi.Output[str]:
         # A tag can be re-pointed; a digest makes a new vendor image a visible diff.
         uri = output(name, "image_uri", ECR_IMAGE_BY_DIGEST, "an ECR image pinned by digest")
-        return pulumi.Output.all(uri, shared_with_us(name)).apply(lambda values: str(values[0]))
+        return pulumi.Output.all(uri, checked(name)).apply(lambda values: str(values[0]))
 
     return {
         name: VendorImage(
@@ -127,3 +158,48 @@ def vendor_images(
         )
         for name in names
     }
+
+
+def _copy_check(
+    reference: pulumi.StackReference, stack: str, name: str, account_id: str, copy: CopyAccess
+) -> pulumi.Output[None]:
+    """Fails, saying who fixes what, unless the vendor lets this account cache `name`
+    (`<repo>_cache_accounts`), or replicates it here (`<repo>_replicate_to`) from an account
+    `acceptReplicationFrom` admits. Outputs a vendor does not export read as None."""
+    if copy.mirror == MIRROR_CACHE:
+        key = repository_output(name, "cache_accounts")
+
+        def check_cache(values: list[Any]) -> None:
+            accounts = values[0] or []
+            if account_id not in accounts:
+                raise ValueError(
+                    f"{stack} does not let account {account_id} cache {name} through a "
+                    f"pull-through cache (it lets {', '.join(accounts) or 'no account'}): the "
+                    f"vendor adds it to `repositories.{name}.cacheAccounts` and runs `pulumi up`."
+                )
+
+        return pulumi.Output.all(reference.get_output(key)).apply(check_cache)
+
+    key = repository_output(name, "replicate_to")
+    here = {"account": account_id, "region": copy.region}
+
+    def check_replication(values: list[Any]) -> None:
+        destinations, vendor_account = values[0] or [], values[1]
+        if here not in destinations:
+            to = ", ".join(f"{d['account']} in {d['region']}" for d in destinations)
+            raise ValueError(
+                f"{stack} does not replicate {name} to account {account_id} in {copy.region} "
+                f"(it replicates to {to or 'no registry'}): the vendor adds "
+                f"{{account: '{account_id}', region: {copy.region}}} to "
+                f"`repositories.{name}.replicateTo` and runs `pulumi up`."
+            )
+        if vendor_account not in copy.replication_sources:
+            raise ValueError(
+                f"`acceptReplicationFrom` does not admit {stack}'s account {vendor_account}, "
+                f"which replicates {name} here: add it to `acceptReplicationFrom` and run "
+                "`pulumi up`."
+            )
+
+    return pulumi.Output.all(reference.get_output(key), reference.get_output("account_id")).apply(
+        check_replication
+    )

@@ -12,11 +12,26 @@ import pulumi_aws as aws
 
 from components.dev_user_group import DevUserGroupArgs
 from components.fargate_app import ContainerSpec, FargateAppArgs
+from components.mirror import (
+    MIRROR_CACHE,
+    MIRROR_NONE,
+    MIRROR_REPLICATION,
+    SCANNING_ENHANCED,
+    Destination,
+)
 from components.provider import Providers, RegistryLogin, stack_providers
+from components.registry_mirror import (
+    PullThroughCache,
+    PullThroughCacheArgs,
+    RegistryScanningArgs,
+    ReplicationAcceptance,
+    ReplicationAcceptanceArgs,
+    VendorReplicationArgs,
+)
 from components.service_ports import derived_environment
 from components.settings import ContainerSettings, RepositorySettings, Settings
 from components.shared_repo import Grants, SharedRepo, SharedRepoArgs
-from components.vendor import VendorImage, vendor_images
+from components.vendor import CopyAccess, VendorImage, vendor_images
 
 
 def providers(settings: Settings) -> Providers:
@@ -46,6 +61,7 @@ def shared_repo_args(
         registry=registry,
         pull_accounts=repository.pull_accounts,
         pull_org_id=repository.pull_org_id,
+        cache_accounts=repository.cache_accounts,
         kms_key_arn=repository.kms_key_arn,
         keep_release_images=settings.keep_release_images,
         force_delete=settings.force_delete,
@@ -64,11 +80,23 @@ def dev_user_group_args(settings: Settings, repositories: list[Grants]) -> DevUs
 
 
 def app_vendor_images(settings: Settings) -> dict[str, VendorImage]:
-    """The vendor images the app's containers name (`vendorRepository`), by repository name."""
-    if settings.app is None:
-        return {}
-    names = [c.vendor_repository for c in settings.app.containers if c.vendor_repository]
-    return vendor_images(names, settings.vendor, account_id=settings.account_id)
+    """The vendor images the app's containers name (`vendorRepository`), by repository name, in
+    the vendor's registry (`mirrored_vendor_images` moves them into this one)."""
+    copy = (
+        CopyAccess(
+            mirror=settings.vendor_mirror,
+            region=settings.region,
+            replication_sources=settings.accept_replication_from,
+        )
+        if settings.vendor_mirror != MIRROR_NONE
+        else None
+    )
+    return vendor_images(
+        vendor_repository_names(settings),
+        settings.vendor,
+        account_id=settings.account_id,
+        copy=copy,
+    )
 
 
 def fargate_app_args(
@@ -111,8 +139,103 @@ def fargate_app_args(
         cpu=app.cpu,
         memory=app.memory,
         nat_gateways=app.nat_gateways,
+        vpc_endpoints=app.vpc_endpoints,
         availability_zones=app.availability_zones,
         log_retention_days=app.log_retention_days,
         alb_certificate_arn=app.certificate_arn,
         secret_kms_key_arn=app.secret_kms_key_arn,
+    )
+
+
+# ---- The vendor's image in this region, replication and scanning (docs/mirroring.md) ----------
+
+
+def vendor_repository_names(settings: Settings) -> list[str]:
+    """The vendor's repositories the app's containers run (`vendorRepository`), sorted."""
+    containers = settings.app.containers if settings.app else ()
+    return sorted({c.vendor_repository for c in containers if c.vendor_repository})
+
+
+def pull_through_cache_args(
+    settings: Settings, vendor: Mapping[str, VendorImage]
+) -> PullThroughCacheArgs | None:
+    """`vendorMirror: pullThroughCache`: a cache of the vendor's one repository (settings have
+    checked there is one)."""
+    if settings.vendor_mirror != MIRROR_CACHE:
+        return None
+    (image,) = vendor.values()
+    return PullThroughCacheArgs(
+        upstream_repository_arn=image.repository.repository_arn,
+        vendor_image_uri=image.image_uri,
+        account_id=settings.account_id,
+        region=settings.region,
+        keep_images=settings.keep_release_images,
+        prefix=settings.vendor_mirror_prefix,
+    )
+
+
+def replication_acceptance_args(settings: Settings) -> ReplicationAcceptanceArgs | None:
+    """`acceptReplicationFrom`: the vendor accounts may replicate the app's vendor repositories
+    into this registry."""
+    if not settings.accept_replication_from:
+        return None
+    return ReplicationAcceptanceArgs(
+        source_accounts=settings.accept_replication_from,
+        repository_names=vendor_repository_names(settings),
+        account_id=settings.account_id,
+        region=settings.region,
+        keep_images=settings.keep_release_images,
+    )
+
+
+def mirrored_vendor_images(
+    settings: Settings,
+    vendor: Mapping[str, VendorImage],
+    cache: PullThroughCache | None,
+    acceptance: ReplicationAcceptance | None,
+) -> dict[str, VendorImage]:
+    """The images the app runs: the vendor's, or (`vendorMirror`) the same digests in this
+    registry, through the cache or from the replicas (the task pins the same digest)."""
+    if settings.vendor_mirror == MIRROR_CACHE:
+        assert cache is not None
+        return {name: cache.vendor_image() for name in vendor}
+    if settings.vendor_mirror == MIRROR_REPLICATION:
+        assert acceptance is not None
+        return {name: acceptance.replica(name, image.image_uri) for name, image in vendor.items()}
+    return dict(vendor)
+
+
+def vendor_replication_args(settings: Settings) -> VendorReplicationArgs | None:
+    """`repositories.<name>.replicateTo`: the registry's replication configuration."""
+    destinations = {
+        name: [Destination(account=d.account, region=d.region) for d in repository.replicate_to]
+        for name, repository in settings.repositories.items()
+        if repository.replicate_to
+    }
+    return VendorReplicationArgs(destinations=destinations) if destinations else None
+
+
+def registry_scanning_args(settings: Settings) -> RegistryScanningArgs | None:
+    """The registry's scanning configuration, when the stack needs one.
+
+    `scanning: enhanced`: Amazon Inspector scans the stack's repositories (and the copies of the
+    vendor's) continuously. With a copy of the vendor's image and basic scanning: scan on push for
+    the same repositories, since a repository creation template has no scanning setting and the
+    cached or replicated repositories would otherwise never be scanned. Otherwise none (each
+    repository's own scan on push, as SharedRepo sets it).
+    """
+    enhanced = settings.scanning == SCANNING_ENHANCED
+    names = vendor_repository_names(settings)
+    copies = [
+        *(
+            f"{settings.vendor_mirror_prefix}/{n}"
+            for n in names
+            if settings.vendor_mirror == MIRROR_CACHE
+        ),
+        *(names if settings.accept_replication_from else []),
+    ]
+    if not enhanced and not copies:
+        return None
+    return RegistryScanningArgs(
+        repository_filters=[*settings.repositories, *copies], enhanced=enhanced
     )

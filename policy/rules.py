@@ -38,6 +38,11 @@ from typing import Any, Final, Protocol
 # accepts (0 would mean "never expire").
 from components.aws_values import LOG_RETENTION_DAYS, PUBLIC_INGRESS_TAG
 from components.iam import AUTH_TOKEN_ACTION, DESCRIBE_ACTIONS, PULL_ACTIONS
+from components.mirror import (
+    PULL_THROUGH_CACHE_SERVICE,
+    REPLICATION_ACCEPT_ACTIONS,
+    UPSTREAM_GRANT_ACTIONS,
+)
 
 Props = Mapping[str, Any]
 
@@ -54,6 +59,11 @@ LISTENER_TYPES: Final = frozenset({"aws:lb/listener:Listener", "aws:alb/listener
 LOAD_BALANCER_TYPES: Final = frozenset(
     {"aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"}
 )
+PULL_THROUGH_CACHE_RULE: Final = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+ECR_REGISTRY_POLICY: Final = "aws:ecr/registryPolicy:RegistryPolicy"
+AWSX_VPC: Final = "awsx:ec2:Vpc"
+VPC_ENDPOINT: Final = "aws:ec2/vpcEndpoint:VpcEndpoint"
+IAM_ROLE_POLICY: Final = "aws:iam/rolePolicy:RolePolicy"
 IAM_POLICY: Final = "aws:iam/policy:Policy"
 IAM_ROLE: Final = "aws:iam/role:Role"
 # Inline policies: embedded in one principal, invisible in the account's list of policies.
@@ -73,9 +83,11 @@ IAM_ATTACHMENT_TYPES: Final = frozenset(
     }
 )
 
-# What principals of other accounts may do with a shared repository: pull by tag or digest, and
-# read metadata (`aws ecr describe-images --registry-id`). Never push, never delete.
-CONSUMER_ACTIONS: Final = tuple(sorted((*PULL_ACTIONS, *DESCRIBE_ACTIONS)))
+# What principals of other accounts may do with a shared repository: pull by tag or digest, read
+# metadata (`aws ecr describe-images --registry-id`), and what AWS documents an upstream grants a
+# pull-through cache in another account (import, copy status; components/mirror.py). Never push,
+# never delete.
+CONSUMER_ACTIONS: Final = tuple(sorted({*PULL_ACTIONS, *DESCRIBE_ACTIONS, *UPSTREAM_GRANT_ACTIONS}))
 
 # Actions without resource-level permissions: the only ones that may (must) use Resource "*".
 # ecr:GetAuthorizationToken authorises `docker login` to the whole registry; the "Resource types"
@@ -209,8 +221,9 @@ def ecr_repo_policy_pull_only_for_consumers(
             return []
         return [
             f"{label}: grants {', '.join(extra)} to {', '.join(outsiders)}, outside {owner}; "
-            f"other accounts may only pull and describe ({', '.join(CONSUMER_ACTIONS)}), so remove "
-            "the rest and grant same-account access with an identity policy."
+            "other accounts may only pull, describe and cache "
+            f"({', '.join(CONSUMER_ACTIONS)}), so remove the rest and grant same-account access "
+            "with an identity policy."
         ]
 
     return _check_repository_policy(resource_type, props, check)
@@ -527,6 +540,123 @@ def alb_http_redirects_when_https(resources: Iterable[tuple[str, Props]]) -> lis
     return messages
 
 
+# --- NAT-less networks and pull-through caches ---------------------------------------------------
+
+# Interface endpoints (with private DNS) and the S3 gateway a task in a NAT-less private subnet
+# pulls its image and writes its logs through (components/endpoints.py).
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
+NAT_LESS_INTERFACE_SERVICES: Final = ("ecr.api", "ecr.dkr", "logs")
+_ECR_REGISTRY_HOST: Final = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+)
+
+
+def vpc_without_nat_has_endpoints(resources: Iterable[tuple[str, Props]]) -> list[str]:
+    """A VPC without NAT gateways has the ECR, CloudWatch Logs and S3 endpoints tasks need."""
+    resources = list(resources)
+    nat_less = [
+        props
+        for kind, props in resources
+        if kind == AWSX_VPC
+        and (props.get("natGateways") or {}).get("strategy") == "None"
+        and _has_private_subnets(props)
+    ]
+    if not nat_less:
+        return []
+    # The VPC's own endpoints (awsx `vpcEndpointSpecs`, components/endpoints.py) count too: under
+    # `pulumi preview` they also appear as the component's child resources.
+    endpoints = [props for kind, props in resources if kind == VPC_ENDPOINT] + [
+        spec for vpc in nat_less for spec in _as_list(vpc.get("vpcEndpointSpecs"))
+    ]
+
+    def present(service: str, gateway: bool) -> bool:
+        return any(
+            str(e.get("serviceName", "")).endswith(f".{service}")
+            and (e.get("vpcEndpointType") == "Gateway") == gateway
+            and (gateway or e.get("privateDnsEnabled") is True)
+            for e in endpoints
+        )
+
+    missing = [
+        f"the {service} interface endpoint with private DNS"
+        for service in NAT_LESS_INTERFACE_SERVICES
+        if not present(service, gateway=False)
+    ]
+    if not present("s3", gateway=True):
+        missing.append("the S3 gateway endpoint (image layers)")
+    if any(vpc.get("enableDnsHostnames") is not True for vpc in nat_less):
+        # Private DNS names of interface endpoints resolve only in a VPC with DNS hostnames.
+        missing.append("enableDnsHostnames: true (private DNS)")
+    if not missing:
+        return []
+    return [
+        "VPC has natGateways strategy None, so its private subnets reach AWS only through VPC "
+        f"endpoints, but it lacks {', '.join(missing)}; add them (components/endpoints.py "
+        "VpcEndpoints) or choose the Single or OnePerAz NAT gateway strategy."
+    ]
+
+
+def ecr_registry_policy_replication_into_named_repositories(
+    resource_type: str, props: Props
+) -> list[str]:
+    """ECR registry policies only let named accounts replicate into named repositories."""
+    if resource_type != ECR_REGISTRY_POLICY:
+        return []
+    allowed = {a.lower() for a in REPLICATION_ACCEPT_ACTIONS}
+
+    def check(label: str, statement: Props) -> list[str]:
+        if statement.get("Effect") != "Allow":
+            return []
+        found = [
+            f"allows {action}"
+            for action in _allowed_actions(statement)
+            if action.lower() not in allowed
+        ]
+        found += [f"admits {p}" for p in _principals(statement) if p == "*"]
+        found += [
+            f"names {r}"
+            for r in _as_list(statement.get("Resource"))
+            if any(c in str(r).split(":repository/", 1)[-1] for c in "*?")
+        ]
+        for negation in ("NotAction", "NotPrincipal", "NotResource"):
+            if negation in statement:
+                found.append(f"uses {negation}")
+        return [
+            f"{label}: {problem}; a registry policy here only admits named vendor accounts' "
+            f"replication ({', '.join(REPLICATION_ACCEPT_ACTIONS)}) into named repositories "
+            "(components/mirror.py replication_acceptance_policy)."
+            for problem in found
+        ]
+
+    return _check_statements([("registry policy", props.get("policy"))], check)
+
+
+def ecr_cache_role_pulls_only_upstream(resources: Iterable[tuple[str, Props]]) -> list[str]:
+    """The role a pull-through cache assumes pulls single repositories of its upstreams only."""
+    resources = list(resources)
+    registries = sorted(
+        {
+            f"arn:aws:ecr:{m['region']}:{m['account']}:repository/"
+            for kind, props in resources
+            if kind == PULL_THROUGH_CACHE_RULE
+            and (m := _ECR_REGISTRY_HOST.fullmatch(str(props.get("upstreamRegistryUrl", ""))))
+        }
+    )
+    messages: list[str] = []
+    for kind, role in resources:
+        if kind != IAM_ROLE or not _trusts_service(role, PULL_THROUGH_CACHE_SERVICE):
+            continue
+        name = role.get("name")
+        documents = _iam_documents(IAM_ROLE, role) + [
+            (f"inline policy of role '{name}'", props.get("policy"))
+            for kind_, props in resources
+            if kind_ == IAM_ROLE_POLICY and name is not None and props.get("role") == name
+        ]
+
+        messages += _check_statements(documents, _cache_role_check(str(name), registries))
+    return messages
+
+
 # --- Registry --------------------------------------------------------------------------------
 
 RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
@@ -547,11 +677,14 @@ RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
     iam_no_inline_admin,
     iam_no_admin_managed_policy,
     log_group_has_retention,
+    ecr_registry_policy_replication_into_named_repositories,
 )
 ACCOUNT_RULES: Final[tuple[AccountRule, ...]] = (ecr_repo_policy_pull_only_for_consumers,)
 STACK_RULES: Final[tuple[StackRule, ...]] = (
     sg_public_ingress_tag_only_on_load_balancer_groups,
     alb_http_redirects_when_https,
+    vpc_without_nat_has_endpoints,
+    ecr_cache_role_pulls_only_upstream,
 )
 
 
@@ -671,6 +804,53 @@ def _principal_account(principal: str) -> str | None:
         return principal
     match = _PRINCIPAL_ARN.match(principal)
     return match.group("account") if match else None
+
+
+def _cache_role_check(name: str, registries: list[str]) -> StatementCheck:
+    """Pull actions of the cache role's statements only on single upstream repositories."""
+
+    def check(label: str, statement: Props) -> list[str]:
+        pulling = [
+            a for a in _allowed_actions(statement) if any(_covers(a, p) for p in PULL_ACTIONS)
+        ]
+        if not pulling:
+            return []
+        outside = [
+            str(r)
+            for r in _as_list(statement.get("Resource"))
+            if not any(str(r).startswith(reg) for reg in registries)
+            or any(c in str(r).split(":repository/", 1)[-1] for c in "*?")
+        ]
+        if "NotResource" in statement:
+            outside.append("NotResource (every resource but the listed ones)")
+        return [
+            f"{label}: the pull-through cache role '{name}' allows {', '.join(pulling)} on "
+            f"{resource}, which is not one repository of a cache rule's upstream registry "
+            f"({', '.join(registries) or 'none in this stack'}); allow it on the vendor "
+            "repository's ARN only."
+            for resource in outside
+        ]
+
+    return check
+
+
+def _trusts_service(role: Props, service: str) -> bool:
+    try:
+        statements = policy_statements(role.get("assumeRolePolicy"))
+    except ValueError:
+        return False
+    return any(
+        s.get("Effect") == "Allow"
+        and isinstance(s.get("Principal"), Mapping)
+        and service in _as_list(s["Principal"].get("Service"))
+        for s in statements
+    )
+
+
+def _has_private_subnets(vpc: Props) -> bool:
+    # awsx's default layout (no subnetSpecs) has a private subnet in every availability zone.
+    specs = _as_list(vpc.get("subnetSpecs"))
+    return not specs or any(str(spec.get("type")).lower() == "private" for spec in specs)
 
 
 def _condition_keys(statement: Props) -> set[str]:

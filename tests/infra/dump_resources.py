@@ -28,6 +28,7 @@ def _variants() -> dict[str, Callable[[], Any]]:
     from tests.acceptance import test_configs_under_mocks as acc
     from tests.acceptance.harness import customer_config, vendor_stack_source
     from tests.infra.conftest import PROJECT, run_stack, stack_config
+    from tests.infra.mirror_configs import CUSTOMER_CACHE, CUSTOMER_REPLICATION, run_chain
     from tools.stack_files import read_stack_config
 
     def customer_variant(source: dict[str, Any]) -> Callable[[], Any]:
@@ -71,6 +72,10 @@ def _variants() -> dict[str, Callable[[], Any]]:
         "acceptance-vendor": lambda: acc.run(acc.NAMES.vendor, acc.acceptance_vendor_config()),
         "acceptance-customer-vendor-stack": customer_variant(vendor_stack_source(acc.NAMES.vendor)),
         "acceptance-customer-vendor-image": customer_variant(acc.VENDOR_IMAGE_SOURCE),
+        # The copy options (docs/mirroring.md): the vendor's, and each customer reading it.
+        "vendor-copies": lambda: run_chain(CUSTOMER_CACHE)[0],
+        "customer-cache": lambda: run_chain(CUSTOMER_CACHE)[1],
+        "customer-replication": lambda: run_chain(CUSTOMER_REPLICATION)[1],
     }
 
 

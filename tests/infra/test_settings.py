@@ -250,12 +250,14 @@ def test_settings_rejects_org_id_without_o_prefix() -> None:
 def test_settings_rejects_unknown_keys_at_every_level() -> None:
     repositories = {"rake-app": {"source": "services/rake_app", "pullAcounts": ["999988887777"]}}
     assert errors_of("vendor", imageTagg="2.0.0", repositories=repositories) == (
-        "ecr-cross-account:imageTagg: expected one of `accountId`, `apiKey`, `app`, "
-        "`assumeRole`, `createAccessKeys`, `developers`, `forceDelete`, `imageTag`, "
-        "`keepReleaseImages`, `pgpKey`, `repositories`, `vendorImage`, `vendorKmsKeyArn`, "
-        "`vendorRepositoryArn`, `vendorStack` (unknown key), got 'imageTagg'.\n"
-        "ecr-cross-account:repositories.rake-app.pullAcounts: expected one of `kmsKeyArn`, "
-        "`pullAccounts`, `pullOrgId`, `source` (unknown key), got 'pullAcounts'."
+        "ecr-cross-account:imageTagg: expected one of `acceptReplicationFrom`, `accountId`, "
+        "`apiKey`, `app`, `assumeRole`, `createAccessKeys`, `developers`, `forceDelete`, "
+        "`imageTag`, `keepReleaseImages`, `pgpKey`, `repositories`, `scanning`, `vendorImage`, "
+        "`vendorKmsKeyArn`, `vendorMirror`, `vendorMirrorPrefix`, `vendorRepositoryArn`, "
+        "`vendorStack` (unknown key), got 'imageTagg'.\n"
+        "ecr-cross-account:repositories.rake-app.pullAcounts: expected one of `cacheAccounts`, "
+        "`kmsKeyArn`, `pullAccounts`, `pullOrgId`, `replicateTo`, `source` (unknown key), got "
+        "'pullAcounts'."
     )
 
 
@@ -390,14 +392,19 @@ def test_settings_rejects_invalid_fargate_size_with_the_doc_url() -> None:
     [
         pytest.param(
             {"natGateways": "Two"},
-            "ecr-cross-account:app.natGateways: expected one of `OnePerAz`, `Single` "
-            "(tasks reach ECR through NAT), got 'Two'.",
+            "ecr-cross-account:app.natGateways: expected one of `None`, `OnePerAz`, `Single` "
+            "(`None` only with VPC endpoints and an image in the stack's region), got 'Two'.",
             id="nat-gateways",
         ),
         pytest.param(
             {"natGateways": "None"},
-            "ecr-cross-account:app.natGateways: expected one of `OnePerAz`, `Single` "
-            "(tasks reach ECR through NAT), got 'None'.",
+            "ecr-cross-account:app.natGateways: expected `None` only with `app.vpcEndpoints: "
+            "true` (without NAT, tasks reach ECR, S3, CloudWatch Logs and Secrets Manager only "
+            "through VPC endpoints), got 'None'.\n"
+            "ecr-cross-account:app.natGateways: expected `None` only with `vendorMirror: "
+            "replication` or a `vendorImage` in us-west-2 (an ECR endpoint serves its own region "
+            "only, https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html), "
+            "got 'None'.",
             id="nat-gateways-none",
         ),
         pytest.param(

@@ -4,9 +4,10 @@
   `ParamValidator` against the `RegisterTaskDefinition` input shape of botocore's ECS service
   model, the check boto3 runs before sending a request. Unknown keys (`healthcheck` for
   `healthCheck`), wrong types and missing required members fail.
-- IAM identity policies, role trust policies, ECR repository policies and lifecycle policies:
-  loaded into moto's fake AWS through the real API calls (`CreatePolicy`,
-  `UpdateAssumeRolePolicy`, `SetRepositoryPolicy`, `PutLifecyclePolicy`), so botocore validates
+- IAM identity policies, role trust policies, ECR repository and registry policies, lifecycle
+  policies and replication rules: loaded into moto's fake AWS through the real API calls
+  (`CreatePolicy`, `UpdateAssumeRolePolicy`, `SetRepositoryPolicy`, `PutRegistryPolicy`,
+  `PutLifecyclePolicy`, `PutReplicationConfiguration`), so botocore validates
   the request and moto's IAM/ECR policy validators (the service side) validate the document.
 - ECR lifecycle policies, again: against a JSON schema written from the AWS documentation
   (ecr-lifecycle-policy.schema.json), which states the rules moto leaves out.
@@ -123,6 +124,18 @@ class FakeAws:
         """ECR `SetRepositoryPolicy` (a resource policy: Principal, no Resource)."""
         return _rejection(
             lambda: self.ecr.set_repository_policy(repositoryName=REPOSITORY, policyText=document)
+        )
+
+    def put_registry_policy(self, document: str) -> str | None:
+        """ECR `PutRegistryPolicy` (Principal and Resource; only the registry-level actions)."""
+        return _rejection(lambda: self.ecr.put_registry_policy(policyText=document))
+
+    def put_replication_configuration(self, rules: list[dict[str, Any]]) -> str | None:
+        """ECR `PutReplicationConfiguration` with these rules."""
+        return _rejection(
+            lambda: self.ecr.put_replication_configuration(
+                replicationConfiguration={"rules": rules}
+            )
         )
 
     def put_lifecycle_policy(self, document: str) -> str | None:

@@ -22,6 +22,9 @@ SECRET_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
 SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
 
 LIFECYCLE_POLICY: Final = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+REGISTRY_POLICY: Final = "aws:ecr/registryPolicy:RegistryPolicy"
+# A template's lifecycle policy becomes the lifecycle policy of every repository ECR creates.
+CREATION_TEMPLATE: Final = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 # Identity policies: the `policy` input of these types.
 IDENTITY_POLICY_TYPES: Final = frozenset(
     {
@@ -38,6 +41,8 @@ class Kind(Enum):
     TRUST = "role trust policy"
     REPOSITORY = "ECR repository policy"
     LIFECYCLE = "ECR lifecycle policy"
+    # A resource policy that names its resources (registry policies do, repository policies not).
+    REGISTRY = "ECR registry policy"
     TASK_DEFINITION = "ECS task definition"
 
 
@@ -77,8 +82,12 @@ def _documents(run: StackRun, resource: Resource) -> Iterator[Document]:
     elif resource.type == ECR_REPOSITORY_POLICY:
         arn = f"arn:aws:ecr:{region}:{account}:repository/{inputs['repository']}"
         yield Document(Kind.REPOSITORY, resource.urn, inputs["policy"], attached_to=arn)
+    elif resource.type == REGISTRY_POLICY:
+        yield Document(Kind.REGISTRY, resource.urn, inputs["policy"])
     elif resource.type == LIFECYCLE_POLICY:
         yield Document(Kind.LIFECYCLE, resource.urn, inputs["policy"])
+    elif resource.type == CREATION_TEMPLATE:
+        yield Document(Kind.LIFECYCLE, resource.urn, inputs["lifecyclePolicy"])
     elif resource.type == ECS_TASK_DEFINITION:
         yield Document(Kind.TASK_DEFINITION, resource.urn, inputs)
     elif resource.type == IAM_ROLE:

@@ -56,6 +56,27 @@ SUPPRESSIONS: Final = (
         ),
         resource_policies_only=True,
     ),
+    Suppression(
+        issue="UNKNOWN_ACTION",
+        actions=frozenset({"ecr:getimagecopystatus"}),
+        reason=(
+            "parliament's IAM definitions predate it; AWS documents it for ECR-to-ECR "
+            "pull-through cache (https://docs.aws.amazon.com/AmazonECR/latest/userguide/"
+            "pull-through-cache-private.html) and the Service Authorization Reference lists it."
+        ),
+    ),
+    Suppression(
+        issue="RESOURCE_MISMATCH",
+        actions=frozenset({"ecr:batchimportupstreamimage"}),
+        reason=(
+            'parliament\'s IAM definitions give it no resource type, so only Resource "*" would '
+            "do; AWS's Service Authorization Reference gives it `repository*` "
+            "(https://docs.aws.amazon.com/service-authorization/latest/reference/"
+            "list_amazonelasticcontainerregistry.html) and the pull-through cache's IAM page "
+            "grants it on repositories (https://docs.aws.amazon.com/AmazonECR/latest/userguide/"
+            "pull-through-cache-iam.html): we follow AWS and name the cached repository."
+        ),
+    ),
 )
 
 
@@ -87,7 +108,12 @@ def lint(document: str | Mapping[str, Any], *, attached_to: str | None = None) -
 
 
 def _suppressed(finding: Any, *, resource_policy: bool) -> bool:
-    actions = set(finding.location.get("actions") or [])
+    # Most findings list their actions; UNKNOWN_ACTION names the one action it did not know, and
+    # RESOURCE_MISMATCH lists `{"action": ..., "required_format": ...}` in its detail.
+    unknown = finding.location.get("string") if finding.issue == "UNKNOWN_ACTION" else None
+    actions = set(finding.location.get("actions") or []) | ({unknown.lower()} if unknown else set())
+    if finding.issue == "RESOURCE_MISMATCH" and isinstance(finding.detail, list):
+        actions |= {str(item.get("action", "")).lower() for item in finding.detail}
     return any(
         finding.issue == suppression.issue
         and actions

@@ -61,9 +61,12 @@ def test_pack_serves_every_rule_as_a_mandatory_policy(analyzer: Analyzer) -> Non
             "iam-no-inline-admin",
             "iam-no-admin-managed-policy",
             "log-group-has-retention",
+            "ecr-registry-policy-replication-into-named-repositories",
             "ecr-repo-policy-pull-only-for-consumers",
             "sg-public-ingress-tag-only-on-load-balancer-groups",
             "alb-http-redirects-when-https",
+            "vpc-without-nat-has-endpoints",
+            "ecr-cache-role-pulls-only-upstream",
         ]
     ]
 
@@ -81,10 +84,10 @@ def test_pack_without_provider_treats_every_principal_as_consumer(analyzer: Anal
                 "Principals outside the repository's account may only pull and describe images.\n"
                 "repository policy statement 'VendorCi': grants ecr:PutImage to "
                 f"arn:aws:iam::{VENDOR_ACCOUNT}:role/ci, outside the repository's account; other "
-                "accounts may only pull and describe (ecr:BatchCheckLayerAvailability, "
-                "ecr:BatchGetImage, ecr:DescribeImages, ecr:DescribeRepositories, "
-                "ecr:GetDownloadUrlForLayer), so remove the rest and grant same-account access "
-                "with an identity policy."
+                "accounts may only pull, describe and cache (ecr:BatchCheckLayerAvailability, "
+                "ecr:BatchGetImage, ecr:BatchImportUpstreamImage, ecr:DescribeImages, "
+                "ecr:DescribeRepositories, ecr:GetDownloadUrlForLayer, ecr:GetImageCopyStatus), "
+                "so remove the rest and grant same-account access with an identity policy."
             ),
             enforcement="mandatory",
         )
@@ -158,3 +161,10 @@ def test_pack_project_file_runs_the_pack_in_the_projects_locked_environment() ->
     project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "uv"}}
     assert [f for f in ("requirements.txt", "pyproject.toml") if (PACK_DIR / f).exists()] == []
+
+
+def test_pack_refuses_a_nat_less_vpc_without_endpoints(analyzer: Analyzer) -> None:
+    diagnostics = analyzer.analyze_stack([("awsx:ec2:Vpc", {"natGateways": {"strategy": "None"}})])
+    assert [(d.policy, d.enforcement) for d in diagnostics] == [
+        ("vpc-without-nat-has-endpoints", "mandatory")
+    ]

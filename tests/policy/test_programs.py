@@ -16,6 +16,7 @@ import pytest
 
 from policy.rules import LISTENER_TYPES
 from tests.infra.conftest import PROJECT, Resource, StackRun, run_stack, stack_config
+from tests.infra.mirror_configs import CUSTOMER_CACHE, CUSTOMER_REPLICATION, run_chain
 from tests.policy.aws_api import (
     FakeAws,
     fake_aws,
@@ -58,6 +59,20 @@ CASES: dict[str, Callable[[], Case]] = {
     ),
     "customer-https": lambda: Case(
         run=_customer_https(), kinds=CUSTOMER_KINDS, listeners=[(80, "HTTP"), (443, "HTTPS")]
+    ),
+    # The copy options (docs/mirroring.md), each customer reading the vendor's real exports.
+    "vendor-copies": lambda: Case(
+        run=run_chain(CUSTOMER_CACHE)[0],
+        kinds={Kind.IDENTITY, Kind.REPOSITORY, Kind.LIFECYCLE},
+        listeners=[],
+    ),
+    "customer-cache": lambda: Case(
+        run=run_chain(CUSTOMER_CACHE)[1], kinds=CUSTOMER_KINDS, listeners=[(80, "HTTP")]
+    ),
+    "customer-replication-nat-less": lambda: Case(
+        run=run_chain(CUSTOMER_REPLICATION)[1],
+        kinds=CUSTOMER_KINDS | {Kind.REGISTRY},
+        listeners=[(80, "HTTP")],
     ),
 }
 
@@ -112,7 +127,7 @@ def _of_kinds(docs: list[Document], kinds: set[Kind]) -> list[Document]:
 
 
 def test_stack_policy_documents_lint_clean(run: StackRun) -> None:
-    docs = _of_kinds(documents(run), {Kind.IDENTITY, Kind.TRUST, Kind.REPOSITORY})
+    docs = _of_kinds(documents(run), {Kind.IDENTITY, Kind.TRUST, Kind.REPOSITORY, Kind.REGISTRY})
     findings = {doc.urn: lint(doc.content, attached_to=doc.attached_to) for doc in docs}
     assert {urn: found for urn, found in findings.items() if found} == {}
 
@@ -122,6 +137,7 @@ def test_stack_policy_documents_are_accepted_by_the_aws_api(run: StackRun, aws: 
         Kind.IDENTITY: aws.create_policy,
         Kind.TRUST: aws.update_assume_role_policy,
         Kind.REPOSITORY: aws.set_repository_policy,
+        Kind.REGISTRY: aws.put_registry_policy,
         Kind.LIFECYCLE: aws.put_lifecycle_policy,
     }
     rejections = {

@@ -7,6 +7,14 @@ from typing import Any
 
 import pytest
 
+from components.mirror import (
+    CacheSpec,
+    Upstream,
+    replication_acceptance_policy,
+    upstream_grant_statement,
+    upstream_read_policy,
+    upstream_read_trust_policy,
+)
 from policy import rules
 from policy.rules import (
     ECR_REPOSITORY,
@@ -32,6 +40,12 @@ from tests.policy.factories import (
 )
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+VENDOR_ARN_ACCOUNT = VENDOR_ACCOUNT
+ECS_TRUST = json.dumps(
+    statement_policy(
+        Effect="Allow", Principal={"Service": "ecs-tasks.amazonaws.com"}, Action="sts:AssumeRole"
+    )
+)
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 LISTENER = "aws:lb/listener:Listener"
 CUSTOMER_ROOT = f"arn:aws:iam::{CUSTOMER_ACCOUNT}:root"
@@ -46,10 +60,10 @@ GOOD_SERVICE = {
     "deploymentCircuitBreaker": {"enable": True, "rollback": True},
 }
 CONSUMERS_MAY = (
-    "other accounts may only pull and describe (ecr:BatchCheckLayerAvailability, "
-    "ecr:BatchGetImage, ecr:DescribeImages, ecr:DescribeRepositories, "
-    "ecr:GetDownloadUrlForLayer), so remove the rest and grant same-account access with an "
-    "identity policy."
+    "other accounts may only pull, describe and cache (ecr:BatchCheckLayerAvailability, "
+    "ecr:BatchGetImage, ecr:BatchImportUpstreamImage, ecr:DescribeImages, "
+    "ecr:DescribeRepositories, ecr:GetDownloadUrlForLayer, ecr:GetImageCopyStatus), so remove "
+    "the rest and grant same-account access with an identity policy."
 )
 OPEN_INGRESS_FIX = (
     "only the load balancer's group (tagged network-exposure=internet-facing-load-balancer) may "
@@ -633,6 +647,18 @@ def test_pull_only_rule_limits_principals_outside_the_account(
     )
 
 
+def test_pull_only_rule_passes_the_upstream_grant_a_pull_through_cache_needs() -> None:
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [upstream_grant_statement([CUSTOMER_ACCOUNT])],
+    }
+    props = repository_policy_props(document)
+    assert (
+        rules.ecr_repo_policy_pull_only_for_consumers(ECR_REPOSITORY_POLICY, props, VENDOR_ACCOUNT)
+        == []
+    )
+
+
 def test_pull_only_rule_passes_the_real_builders_policy() -> None:
     assert (
         rules.ecr_repo_policy_pull_only_for_consumers(
@@ -734,3 +760,247 @@ def test_resource_violations_collects_every_rule_by_policy_name() -> None:
             "reviewed managed policy if it must manage IAM)."
         ],
     }
+
+
+VPC_NO_NAT = (rules.AWSX_VPC, {"natGateways": {"strategy": "None"}, "enableDnsHostnames": True})
+
+
+def endpoint(
+    service: str, *, gateway: bool = False, dns: bool = True
+) -> tuple[str, dict[str, Any]]:
+    props: dict[str, Any] = {
+        "serviceName": f"com.amazonaws.us-west-2.{service}",
+        "vpcEndpointType": "Gateway" if gateway else "Interface",
+    }
+    if not gateway:
+        props["privateDnsEnabled"] = dns
+    return (rules.VPC_ENDPOINT, props)
+
+
+ALL_ENDPOINTS = [
+    endpoint("ecr.api"),
+    endpoint("ecr.dkr"),
+    endpoint("logs"),
+    endpoint("secretsmanager"),
+    endpoint("s3", gateway=True),
+]
+NO_ENDPOINTS_FIX = (
+    "add them (components/endpoints.py VpcEndpoints) or choose the Single or OnePerAz NAT "
+    "gateway strategy."
+)
+
+
+@pytest.mark.parametrize(
+    ("resources", "expected"),
+    [
+        pytest.param([VPC_NO_NAT, *ALL_ENDPOINTS], [], id="nat-less-with-endpoints"),
+        pytest.param([(rules.AWSX_VPC, {"natGateways": {"strategy": "Single"}})], [], id="nat"),
+        pytest.param(
+            [(rules.AWSX_VPC, {**VPC_NO_NAT[1], "subnetSpecs": [{"type": "Isolated"}]})],
+            [],
+            id="no-private-subnets",
+        ),
+        pytest.param(
+            [VPC_NO_NAT],
+            [
+                "VPC has natGateways strategy None, so its private subnets reach AWS only through "
+                "VPC endpoints, but it lacks the ecr.api interface endpoint with private DNS, the "
+                "ecr.dkr interface endpoint with private DNS, the logs interface endpoint with "
+                "private DNS, the S3 gateway endpoint (image layers); " + NO_ENDPOINTS_FIX
+            ],
+            id="nat-less-without-endpoints",
+        ),
+        pytest.param(
+            [
+                (
+                    rules.AWSX_VPC,
+                    {
+                        **VPC_NO_NAT[1],
+                        "vpcEndpointSpecs": [
+                            {
+                                "serviceName": "com.amazonaws.us-west-2.s3",
+                                "vpcEndpointType": "Gateway",
+                            }
+                        ],
+                    },
+                ),
+                *ALL_ENDPOINTS[:4],
+            ],
+            [],
+            id="s3-gateway-as-the-vpcs-own-endpoint",
+        ),
+        pytest.param(
+            [(rules.AWSX_VPC, {"natGateways": {"strategy": "None"}}), *ALL_ENDPOINTS],
+            [
+                "VPC has natGateways strategy None, so its private subnets reach AWS only through "
+                "VPC endpoints, but it lacks enableDnsHostnames: true (private DNS); "
+                + NO_ENDPOINTS_FIX
+            ],
+            id="no-dns-hostnames",
+        ),
+        pytest.param(
+            [VPC_NO_NAT, *ALL_ENDPOINTS[1:4], endpoint("ecr.api", dns=False), endpoint("s3")],
+            [
+                "VPC has natGateways strategy None, so its private subnets reach AWS only through "
+                "VPC endpoints, but it lacks the ecr.api interface endpoint with private DNS, the "
+                "S3 gateway endpoint (image layers); " + NO_ENDPOINTS_FIX
+            ],
+            id="no-private-dns-and-s3-as-interface",
+        ),
+    ],
+)
+def test_nat_less_vpc_needs_the_ecr_logs_and_s3_endpoints(
+    resources: list[tuple[str, dict[str, Any]]], expected: list[str]
+) -> None:
+    assert rules.vpc_without_nat_has_endpoints(resources) == expected
+
+
+CACHE = CacheSpec(
+    upstream=Upstream.from_arn(REPO_ARN),
+    prefix="vendor",
+    account=CUSTOMER_ACCOUNT,
+    region="us-west-2",
+)
+CACHE_RULE = (
+    rules.PULL_THROUGH_CACHE_RULE,
+    {"ecrRepositoryPrefix": "vendor", "upstreamRegistryUrl": CACHE.upstream.registry_url},
+)
+CACHE_ROLE = (
+    IAM_ROLE,
+    {"name": CACHE.role_name, "assumeRolePolicy": json.dumps(upstream_read_trust_policy())},
+)
+UPSTREAM_REGISTRY = f"arn:aws:ecr:us-east-2:{VENDOR_ARN_ACCOUNT}:repository/"
+
+
+def cache_role_policy(document: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return (rules.IAM_ROLE_POLICY, {"role": CACHE.role_name, "policy": json.dumps(document)})
+
+
+def too_wide(resource: str, actions: str = "ecr:BatchGetImage") -> str:
+    return (
+        f"inline policy of role '{CACHE.role_name}' statement 'S': the pull-through cache role "
+        f"'{CACHE.role_name}' allows {actions} on {resource}, which is not one repository of a "
+        f"cache rule's upstream registry ({UPSTREAM_REGISTRY}); allow it on the vendor "
+        "repository's ARN only."
+    )
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        pytest.param(
+            {"Action": "ecr:BatchGetImage", "Resource": REPO_ARN}, [], id="vendor-repository"
+        ),
+        pytest.param(
+            {"Action": "ecr:BatchGetImage", "Resource": f"{UPSTREAM_REGISTRY}*"},
+            [too_wide(f"{UPSTREAM_REGISTRY}*")],
+            id="every-vendor-repository",
+        ),
+        pytest.param(
+            {"Action": "ecr:*", "Resource": "*"}, [too_wide("*", "ecr:*")], id="everything"
+        ),
+        pytest.param(
+            {"Action": "ecr:BatchGetImage", "Resource": CACHE.repository_arn},
+            [too_wide(CACHE.repository_arn)],
+            id="another-registry",
+        ),
+        pytest.param(
+            {"Action": "ecr:BatchGetImage", "NotResource": REPO_ARN},
+            [too_wide("NotResource (every resource but the listed ones)")],
+            id="not-resource",
+        ),
+    ],
+)
+def test_cache_role_may_pull_only_single_upstream_repositories(
+    statement: dict[str, Any], expected: list[str]
+) -> None:
+    policy = cache_role_policy(statement_policy(Sid="S", Effect="Allow", **statement))
+    assert rules.ecr_cache_role_pulls_only_upstream([CACHE_RULE, CACHE_ROLE, policy]) == expected
+
+
+def test_cache_role_rule_passes_the_real_builders_policy() -> None:
+    resources = [CACHE_RULE, CACHE_ROLE, cache_role_policy(upstream_read_policy(CACHE))]
+    assert rules.ecr_cache_role_pulls_only_upstream(resources) == []
+
+
+def test_cache_role_rule_ignores_roles_other_services_assume() -> None:
+    policy = (
+        rules.IAM_ROLE_POLICY,
+        {"role": "app-task-exec", "policy": identity_policy_props()["policy"]},
+    )
+    role = (IAM_ROLE, {"name": "app-task-exec", "assumeRolePolicy": ECS_TRUST})
+    wide = {
+        "role": "app-task-exec",
+        "policy": json.dumps(
+            statement_policy(Effect="Allow", Action="ecr:BatchGetImage", Resource="*")
+        ),
+    }
+    resources = [CACHE_RULE, role, policy, (rules.IAM_ROLE_POLICY, wide)]
+    assert rules.ecr_cache_role_pulls_only_upstream(resources) == []
+
+
+REPLICA = "arn:aws:ecr:us-west-2:999988887777:repository/rake-app"
+REPLICATION_FIX = (
+    "a registry policy here only admits named vendor accounts' replication "
+    "(ecr:CreateRepository, ecr:ReplicateImage) into named repositories (components/mirror.py "
+    "replication_acceptance_policy)."
+)
+
+
+def registry_policy(**statement: Any) -> dict[str, Any]:
+    document = statement_policy(Sid="S", Effect="Allow", **statement)
+    return {"policy": json.dumps(document)}
+
+
+@pytest.mark.parametrize(
+    ("statement", "problems"),
+    [
+        pytest.param(
+            {
+                "Principal": {"AWS": f"arn:aws:iam::{VENDOR_ACCOUNT}:root"},
+                "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+                "Resource": [REPLICA],
+            },
+            [],
+            id="named-account-and-repository",
+        ),
+        pytest.param(
+            {
+                "Principal": "*",
+                "Action": ["ecr:ReplicateImage", "ecr:BatchImportUpstreamImage"],
+                "Resource": "arn:aws:ecr:us-west-2:999988887777:repository/*",
+            },
+            [
+                "allows ecr:BatchImportUpstreamImage",
+                "admits *",
+                "names arn:aws:ecr:us-west-2:999988887777:repository/*",
+            ],
+            id="anyone-anything-anywhere",
+        ),
+        pytest.param(
+            {
+                "Principal": {"AWS": f"arn:aws:iam::{VENDOR_ACCOUNT}:root"},
+                "NotAction": "ecr:DeleteRepository",
+                "NotResource": REPLICA,
+            },
+            ["uses NotAction", "uses NotResource"],
+            id="negations",
+        ),
+    ],
+)
+def test_registry_policy_admits_named_accounts_replication_into_named_repositories(
+    statement: dict[str, Any], problems: list[str]
+) -> None:
+    assert rules.ecr_registry_policy_replication_into_named_repositories(
+        rules.ECR_REGISTRY_POLICY, registry_policy(**statement)
+    ) == [f"registry policy statement 'S': {problem}; {REPLICATION_FIX}" for problem in problems]
+
+
+def test_registry_policy_rule_passes_the_real_builders_policy_and_ignores_other_types() -> None:
+    document = replication_acceptance_policy(
+        source_accounts=[VENDOR_ACCOUNT], repository_arns=[REPLICA]
+    )
+    props = {"policy": json.dumps(document)}
+    rule = rules.ecr_registry_policy_replication_into_named_repositories
+    assert rule(rules.ECR_REGISTRY_POLICY, props) == []
+    assert rule(ECR_REPOSITORY_POLICY, registry_policy(Principal="*", Action="ecr:*")) == []
