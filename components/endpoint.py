@@ -1,0 +1,135 @@
+"""Who reaches the load balancer, and under which name: pure helpers for FargateApp.
+
+- `ingress_sources()`: the CIDR blocks the ALB's security group admits on its listener ports.
+  Internet-facing, by default anywhere (IPv4 and IPv6), or only the given blocks; internal (in
+  the private subnets), the VPC's own block plus the given ones. Only an anywhere block carries
+  the policy pack's public-ingress tag (policy/rules.py), so only it needs the tag's guard.
+- `alias_record()`: a Route 53 alias A record from a name in a hosted zone to the ALB, and
+  `service_url()` the URL clients use (`https://<name>` with a name, which needs a certificate).
+https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-elb-load-balancer.html
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pulumi
+
+from components.config_reader import format_problem
+
+ANYWHERE: Final = ("0.0.0.0/0", "::/0")
+# A fully qualified name without the trailing dot: labels of 1-63 letters, digits and hyphens.
+# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html
+DOMAIN_NAME: Final = re.compile(
+    r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]"
+)
+# https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZone.html (Id, without
+# the "/hostedzone/" prefix).
+HOSTED_ZONE_ID: Final = re.compile(r"Z[A-Z0-9]{1,31}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Domain:
+    """A DNS name for the service, in a Route 53 hosted zone of the stack's account."""
+
+    name: str
+    zone_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressSource:
+    """One CIDR block the ALB admits: its rule-name suffix and whether it is the internet."""
+
+    suffix: str
+    cidr: pulumi.Input[str]
+    public: bool
+
+
+def _cidr_problems(allowed_cidrs: Sequence[str]) -> list[str]:
+    problems = []
+    for index, cidr in enumerate(allowed_cidrs):
+        try:
+            ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            problems.append(
+                format_problem(
+                    f"allowed_cidrs[{index}]", "a CIDR block without host bits (10.0.0.0/8)", cidr
+                )
+            )
+    return problems
+
+
+def ingress_sources(
+    allowed_cidrs: Sequence[str] | None, *, internal: bool, vpc_cidr: pulumi.Input[str]
+) -> list[IngressSource]:
+    """The ALB's ingress blocks (None: the default of the module docstring)."""
+    problems = _cidr_problems(allowed_cidrs or ())
+    if problems:
+        raise ValueError("\n".join(problems))
+    given = list(dict.fromkeys(allowed_cidrs or ()))
+    if not internal and allowed_cidrs is None:
+        given = list(ANYWHERE)
+    sources = [IngressSource(suffix="vpc", cidr=vpc_cidr, public=False)] if internal else []
+    for cidr in given:
+        network = ipaddress.ip_network(cidr)
+        suffix = f"{network.network_address}-{network.prefixlen}".replace(":", "-")
+        if network.version == 6:
+            suffix = f"ipv6-{suffix}"
+        # An internal ALB has no public address: even 0.0.0.0/0 reaches it only through the VPC.
+        sources.append(IngressSource(suffix=suffix, cidr=cidr, public=cidr in ANYWHERE))
+    if not sources:
+        raise ValueError(
+            format_problem(
+                "allowed_cidrs", "at least one CIDR block for an internet-facing ALB", []
+            )
+        )
+    return sources
+
+
+def validate_domain(domain: Domain, *, certificate_arn: object | None) -> None:
+    """A name needs HTTPS (a certificate for it); the name and zone must be well-formed."""
+    problems = []
+    if not DOMAIN_NAME.fullmatch(domain.name):
+        problems.append(format_problem("domain.name", "a lowercase DNS name", domain.name))
+    if not HOSTED_ZONE_ID.fullmatch(domain.zone_id):
+        problems.append(
+            format_problem("domain.zone_id", "a Route 53 hosted zone ID", domain.zone_id)
+        )
+    if certificate_arn is None:
+        problems.append(
+            format_problem("domain", "a certificate for the name (certificate_arn)", domain.name)
+        )
+    if problems:
+        raise ValueError("\n".join(problems))
+
+
+def alias_record(
+    domain: Domain, *, dns_name: pulumi.Input[str], zone_id: pulumi.Input[str]
+) -> dict[str, Any]:
+    """`aws.route53.Record` arguments: `domain.name` -> the ALB (its `dns_name`, `zone_id`)."""
+    return {
+        "zone_id": domain.zone_id,
+        "name": domain.name,
+        # A only: the ALB is IPv4 (ip_address_type ipv4); dual-stack would add an AAAA record.
+        "type": "A",
+        "aliases": [
+            {
+                "name": dns_name,
+                "zone_id": zone_id,
+                # Route 53 answers only while the ALB has healthy targets in some AZ.
+                "evaluate_target_health": True,
+            }
+        ],
+    }
+
+
+def service_url(
+    *, domain: Domain | None, https: bool, dns_name: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """The URL clients use: the domain with HTTPS, else the ALB's own name."""
+    scheme = "https://" if https else "http://"
+    return pulumi.Output.concat(scheme, domain.name if domain else dns_name)
