@@ -42,7 +42,11 @@ class Domain:
 
 @dataclass(frozen=True, kw_only=True)
 class IngressSource:
-    """One CIDR block the ALB admits: its rule-name suffix and whether it is the internet."""
+    """One CIDR block the ALB admits: its rule-name suffix and whether it is the internet.
+
+    `public` marks anywhere (internet-facing ALBs only): the rules that carry the policy pack's
+    public-ingress tag.
+    """
 
     suffix: str
     cidr: pulumi.Input[str]
@@ -63,24 +67,35 @@ def _cidr_problems(allowed_cidrs: Sequence[str]) -> list[str]:
     return problems
 
 
+def _suffix(cidr: str) -> str:
+    # Anywhere keeps the names FargateApp's rules have always had (a renamed rule is a new rule,
+    # and AWS refuses a duplicate of the old one while both exist).
+    if cidr in ANYWHERE:
+        return "" if cidr == ANYWHERE[0] else "-ipv6"
+    return "-" + re.sub(r"[.:/]", "-", cidr)
+
+
 def ingress_sources(
     allowed_cidrs: Sequence[str] | None, *, internal: bool, vpc_cidr: pulumi.Input[str]
 ) -> list[IngressSource]:
     """The ALB's ingress blocks (None: the default of the module docstring)."""
     problems = _cidr_problems(allowed_cidrs or ())
+    if internal:
+        # Anywhere means the internet, which an internal ALB cannot be reached from; the policy
+        # pack admits anywhere only on the internet-facing ALB's tagged rules.
+        problems += [
+            format_problem(f"allowed_cidrs[{i}]", "a block other than anywhere (internal ALB)", c)
+            for i, c in enumerate(allowed_cidrs or ())
+            if c in ANYWHERE
+        ]
     if problems:
         raise ValueError("\n".join(problems))
     given = list(dict.fromkeys(allowed_cidrs or ()))
     if not internal and allowed_cidrs is None:
         given = list(ANYWHERE)
-    sources = [IngressSource(suffix="vpc", cidr=vpc_cidr, public=False)] if internal else []
+    sources = [IngressSource(suffix="-vpc", cidr=vpc_cidr, public=False)] if internal else []
     for cidr in given:
-        network = ipaddress.ip_network(cidr)
-        suffix = f"{network.network_address}-{network.prefixlen}".replace(":", "-")
-        if network.version == 6:
-            suffix = f"ipv6-{suffix}"
-        # An internal ALB has no public address: even 0.0.0.0/0 reaches it only through the VPC.
-        sources.append(IngressSource(suffix=suffix, cidr=cidr, public=cidr in ANYWHERE))
+        sources.append(IngressSource(suffix=_suffix(cidr), cidr=cidr, public=cidr in ANYWHERE))
     if not sources:
         raise ValueError(
             format_problem(

@@ -129,7 +129,9 @@ def test_access_log_bucket_is_private_owner_enforced_sse_s3_and_expiring() -> No
         "bucket": bucket_id,
         "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
     }
-    assert inputs("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "lifecycle") == {
+    assert inputs(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "lifecycle"
+    ) == {
         "bucket": bucket_id,
         "rules": [
             {
@@ -151,9 +153,12 @@ def test_access_log_bucket_is_private_owner_enforced_sse_s3_and_expiring() -> No
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "app-access-logs-public-access",
     )
-    assert public_access.urn in named(
-        run.resources, "aws:s3/bucketPolicy:BucketPolicy", "app-access-logs-policy"
-    ).dependencies
+    assert (
+        public_access.urn
+        in named(
+            run.resources, "aws:s3/bucketPolicy:BucketPolicy", "app-access-logs-policy"
+        ).dependencies
+    )
     alb = only(run.resources, "aws:lb/loadBalancer:LoadBalancer")
     assert alb.inputs == {
         "accessLogs": {"bucket": "app-access-logs-bucket", "prefix": "alb", "enabled": True}
@@ -176,7 +181,9 @@ def test_access_log_bucket_children_are_parented_to_the_component() -> None:
 def test_access_log_bucket_force_destroy_retention_and_prefix_come_from_args() -> None:
     run = run_bucket(force_destroy=True, retention_days=7, prefix="edge/alb")
     assert only(run.resources, "aws:s3/bucket:Bucket").inputs == {"forceDestroy": True}
-    lifecycle = only(run.resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    lifecycle = only(
+        run.resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    )
     assert lifecycle.inputs["rules"][0]["expiration"] == {"days": 7}
     assert lifecycle.inputs["rules"][0]["filter"] == {"prefix": "edge/alb/"}
     policy = json.loads(only(run.resources, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -276,7 +277,9 @@ def test_service_alarms_accept_a_service_created_after_them() -> None:
     # The ECS service names the deployment alarms, and the service alarms name the service:
     # a deferred output breaks the cycle, as FargateApp does.
     def program() -> None:
-        service_name, resolve = pulumi.deferred_output()
+        deferred: tuple[pulumi.Output[str], Callable[[pulumi.Output[str]], None]]
+        deferred = pulumi.deferred_output()
+        service_name, resolve = deferred
         alarms = ServiceAlarms(
             "app-alarms",
             ServiceAlarmsArgs(
@@ -299,7 +302,9 @@ def test_service_alarms_accept_a_service_created_after_them() -> None:
 
 def test_service_alarms_reject_bad_thresholds_listing_every_problem() -> None:
     with pytest.raises(ValueError) as exc_info:
-        run_alarms(thresholds=AlarmThresholds(target_5xx_percent=0, cpu_percent=120, elb_5xx_count=0))
+        run_alarms(
+            thresholds=AlarmThresholds(target_5xx_percent=0, cpu_percent=120, elb_5xx_count=0)
+        )
     assert str(exc_info.value).splitlines() == [
         "AlarmThresholds.target_5xx_percent: expected a percentage above 0, at most 100, got 0.",
         "AlarmThresholds.elb_5xx_count: expected a number above 0, got 0.",
