@@ -49,6 +49,7 @@ LISTENER_TYPES: Final = frozenset({"aws:lb/listener:Listener", "aws:alb/listener
 LOAD_BALANCER_TYPES: Final = frozenset(
     {"aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"}
 )
+WAF_ASSOCIATION: Final = "aws:wafv2/webAclAssociation:WebAclAssociation"
 IAM_POLICY: Final = "aws:iam/policy:Policy"
 IAM_ROLE: Final = "aws:iam/role:Role"
 # Inline policies: embedded in one principal, invisible in the account's list of policies.
@@ -531,6 +532,50 @@ def alb_http_redirects_when_https(resources: Iterable[tuple[str, Props]]) -> lis
     return messages
 
 
+def _internet_facing_albs(resources: Iterable[tuple[str, Props]]) -> list[Props]:
+    # `internal` defaults to false and `loadBalancerType` to application.
+    return [
+        props
+        for kind, props in resources
+        if kind in LOAD_BALANCER_TYPES
+        and props.get("internal") is not True
+        and (props.get("loadBalancerType") or "application") == "application"
+    ]
+
+
+def alb_internet_facing_has_access_logs(resource_type: str, props: Props) -> list[str]:
+    """Internet-facing Application Load Balancers write access logs to S3."""
+    if not _internet_facing_albs([(resource_type, props)]):
+        return []
+    logs = props.get("accessLogs") or {}
+    if logs.get("enabled") is True and logs.get("bucket"):
+        return []
+    return [
+        "internet-facing load balancer has no access logs, so nobody can tell who called it; set "
+        "access_logs={'bucket': ..., 'prefix': ..., 'enabled': True} (enabled defaults to "
+        "false) with a bucket ELB may write to (components/access_logs.py's AccessLogBucket)."
+    ]
+
+
+def alb_internet_facing_has_waf(resources: Iterable[tuple[str, Props]]) -> list[str]:
+    """Internet-facing Application Load Balancers are associated with an AWS WAF web ACL."""
+    resources = list(resources)
+    protected = {props.get("resourceArn") for kind, props in resources if kind == WAF_ASSOCIATION}
+    messages = []
+    for props in _internet_facing_albs(resources):
+        arn = props.get("arn")
+        # Before the ALB exists its ARN is unknown (props hold inputs): any association counts.
+        if (arn in protected) if arn else protected:
+            continue
+        label = props.get("name") or arn or ""
+        messages.append(
+            f"internet-facing load balancer {label}".rstrip() + " has no AWS WAF web ACL "
+            "association; associate a web ACL (components/waf.py's WebAcl) to rate-limit "
+            "clients and block known-bad requests."
+        )
+    return messages
+
+
 # --- Registry --------------------------------------------------------------------------------
 
 RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
@@ -557,6 +602,15 @@ STACK_RULES: Final[tuple[StackRule, ...]] = (
     sg_public_ingress_tag_only_on_load_balancer_groups,
     alb_http_redirects_when_https,
 )
+
+
+# Written and tested, served once FargateApp builds what they check (docs/operations.md,
+# "Wiring"): the pack runs on every deploy (.github/workflows/pulumi-stack.yml), and today's
+# customer stack has neither access logs nor a web ACL. Then the first joins RESOURCE_RULES
+# (mandatory) and the second is served as advisory: WAF is opt-in, so a stack without one
+# deploys with a warning.
+PENDING_RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (alb_internet_facing_has_access_logs,)
+ADVISORY_STACK_RULES: Final[tuple[StackRule, ...]] = (alb_internet_facing_has_waf,)
 
 
 def policy_name(rule: ResourceRule | AccountRule | StackRule) -> str:

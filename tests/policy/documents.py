@@ -22,6 +22,7 @@ SECRET_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
 SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
 
 LIFECYCLE_POLICY: Final = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+BUCKET_POLICY: Final = "aws:s3/bucketPolicy:BucketPolicy"
 # Identity policies: the `policy` input of these types.
 IDENTITY_POLICY_TYPES: Final = frozenset(
     {
@@ -39,6 +40,7 @@ class Kind(Enum):
     REPOSITORY = "ECR repository policy"
     LIFECYCLE = "ECR lifecycle policy"
     TASK_DEFINITION = "ECS task definition"
+    BUCKET = "S3 bucket policy"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,10 @@ def _documents(run: StackRun, resource: Resource) -> Iterator[Document]:
     elif resource.type == ECR_REPOSITORY_POLICY:
         arn = f"arn:aws:ecr:{region}:{account}:repository/{inputs['repository']}"
         yield Document(Kind.REPOSITORY, resource.urn, inputs["policy"], attached_to=arn)
+    elif resource.type == BUCKET_POLICY:
+        # The bucket policy's own statements name their resources; the bucket is `bucket`'s ID.
+        arn = f"arn:aws:s3:::{inputs['bucket']}"
+        yield Document(Kind.BUCKET, resource.urn, inputs["policy"], attached_to=arn)
     elif resource.type == LIFECYCLE_POLICY:
         yield Document(Kind.LIFECYCLE, resource.urn, inputs["policy"])
     elif resource.type == ECS_TASK_DEFINITION:

@@ -112,7 +112,7 @@ def _of_kinds(docs: list[Document], kinds: set[Kind]) -> list[Document]:
 
 
 def test_stack_policy_documents_lint_clean(run: StackRun) -> None:
-    docs = _of_kinds(documents(run), {Kind.IDENTITY, Kind.TRUST, Kind.REPOSITORY})
+    docs = _of_kinds(documents(run), {Kind.IDENTITY, Kind.TRUST, Kind.REPOSITORY, Kind.BUCKET})
     findings = {doc.urn: lint(doc.content, attached_to=doc.attached_to) for doc in docs}
     assert {urn: found for urn, found in findings.items() if found} == {}
 
