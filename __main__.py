@@ -1,35 +1,32 @@
-"""The whole program: settings -> components -> exports. What a stack builds is in its config."""
+"""The whole program: settings -> components -> exports. What a stack builds is in its config.
+
+Settings become component args in components/wiring.py.
+"""
 
 from __future__ import annotations
 
 import pulumi
 
-from components.dev_user_group import DevUserGroup, DevUserGroupArgs
-from components.fargate_app import FargateApp, FargateAppArgs
-from components.provider import stack_providers
-from components.settings import load_settings, repository_output
-from components.shared_repo import SharedRepo, SharedRepoArgs
-from components.vendor import vendor_images
+from components import wiring
+from components.dev_user_group import DevUserGroup
+from components.fargate_app import FargateApp
+from components.settings import load_settings
+from components.shared_repo import SharedRepo, repository_output
 
 settings = load_settings()
-providers = stack_providers(settings)
+providers = wiring.providers(settings)
 
 repos = {
-    repo.name: SharedRepo(
-        repo.name,
-        SharedRepoArgs.from_settings(repo, settings, providers.registry),
+    name: SharedRepo(
+        name,
+        wiring.shared_repo_args(name, repo, settings, providers.registry),
         opts=providers.opts(),
     )
-    for repo in settings.repositories
+    for name, repo in settings.repositories.items()
 }
 developers = DevUserGroup(
     "developers",
-    DevUserGroupArgs(
-        group_name=settings.developers.group,
-        repositories=list(repos.values()),
-        user_names=settings.developers.users,
-        create_access_keys=settings.create_access_keys,
-    ),
+    wiring.dev_user_group_args(settings, list(repos.values())),
     opts=providers.opts(),
 )
 
@@ -39,7 +36,7 @@ developers = DevUserGroup(
 app = (
     FargateApp(
         "app",
-        FargateAppArgs.from_settings(settings, repos, vendor_images(settings)),
+        wiring.fargate_app_args(settings, repos, wiring.app_vendor_images(settings)),
         opts=providers.opts(),
     )
     if settings.app
@@ -53,13 +50,19 @@ for name, repo in repos.items():
     pulumi.export(repository_output(name, "repository_url"), repo.repository_url)
     pulumi.export(repository_output(name, "repository_arn"), repo.repository_arn)
     pulumi.export(repository_output(name, "image_uri"), repo.image_uri)
-    if repo.kms_key_arn:  # the consumer's execution role needs kms:Decrypt on it too
-        pulumi.export(repository_output(name, "kms_key_arn"), repo.kms_key_arn)
+    # Who may pull it: the customer checks at preview that it is among them (components/vendor.py).
+    shared_with = settings.repositories[name]
+    pulumi.export(repository_output(name, "pull_accounts"), list(shared_with.pull_accounts))
+    if shared_with.pull_org_id:
+        pulumi.export(repository_output(name, "pull_org_id"), shared_with.pull_org_id)
 pulumi.export("developer_group_name", developers.group_name)
-pulumi.export("developer_passwords", developers.passwords)
+# No export a stack reader could sign in with (secret outputs are readable by anyone who may
+# preview or reference the stack): passwords and secret keys only PGP-encrypted to `pgpKey`.
+if settings.pgp_key:
+    pulumi.export("developer_encrypted_passwords", developers.encrypted_passwords)
 if settings.create_access_keys:
     pulumi.export("developer_access_key_ids", developers.access_key_ids)
-    pulumi.export("developer_secret_access_keys", developers.secret_access_keys)
+    pulumi.export("developer_encrypted_secret_access_keys", developers.encrypted_secret_access_keys)
 if app is not None:
     pulumi.export("service_url", app.service_url)
     pulumi.export("cluster_name", app.cluster_name)

@@ -2,6 +2,7 @@
 
 Each pattern or table has the AWS reference it comes from; `components.settings` validates config
 with them, and the components re-check values that reach them from elsewhere (a StackReference).
+The policy pack (policy/rules.py) reads the values it shares with the components from here.
 """
 
 from __future__ import annotations
@@ -26,10 +27,18 @@ IAM_GROUP_NAME = re.compile(r"[\w+=,.@-]{1,128}")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
+# The key the provider encrypts a generated password or secret key to before storing it: a
+# base64 PGP public key on one line (`gpg --export <id> | base64 -w0`), or `keybase:<user>`.
+# https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/iam_user_login_profile
+PGP_KEY = re.compile(r"keybase:[A-Za-z0-9_-]{1,64}|[A-Za-z0-9+/]{64,}={0,2}")
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[\w-]+")
 ECR_REPOSITORY_ARN = re.compile(
     r"arn:aws[a-z-]*:ecr:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):repository/(?P<name>\S+)"
+)
+# How ECR uses a repository's KMS key: its own grants, never the puller's permissions.
+ECR_ENCRYPTION_URL: Final = (
+    "https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html"
 )
 # An ECR image pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<name>@sha256:<64 hex>.
 ECR_IMAGE_BY_DIGEST = re.compile(
@@ -61,6 +70,9 @@ LOG_RETENTION_DAYS: Final = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 )  # fmt: skip
+# The tag that marks the load balancer's security group rules that open it to the internet: the
+# policy pack (policy/rules.py) allows 0.0.0.0/0 and ::/0 only on rules that carry it.
+PUBLIC_INGRESS_TAG: Final = ("network-exposure", "internet-facing-load-balancer")
 # awsx NatGatewayStrategy values that give the private subnets a route out. Its third, `None`,
 # is refused: tasks in private subnets would never reach ECR, so they would never start.
 NAT_GATEWAY_STRATEGIES: Final = ("Single", "OnePerAz")

@@ -84,16 +84,17 @@ def container_definition(container: Container, logs: LogSettings) -> ContainerDe
 
     `Container(name="rake-app", image="r@sha256:1", port=8081, secrets={"API_KEY": arn})` ->
     `{"name": "rake-app", "image": "r@sha256:1", "essential": True, "portMappings":
-    [{"containerPort": 8081, "protocol": "tcp", "name": "rake-app"}], "secrets": [{"name":
+    [{"containerPort": 8081, "protocol": "tcp"}], "secrets": [{"name":
     "API_KEY", "valueFrom": arn}], "healthCheck": {...}, "logConfiguration": {...}, ...}`.
     """
     definition: ContainerDefinition = {
         "name": container.name,
         "image": container.image,
         "essential": container.essential,
-        "portMappings": [
-            {"containerPort": container.port, "protocol": "tcp", "name": container.name}
-        ],
+        # No mapping `name`: only Service Connect uses it (not used here), and ECS accepts only
+        # lower-case letters, digits, `_` and `-` there, which container names need not be.
+        # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html
+        "portMappings": [{"containerPort": container.port, "protocol": "tcp"}],
         "environment": [
             {"name": key, "value": value} for key, value in sorted(container.environment.items())
         ]

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_values import IAM_GROUP_NAME, IAM_NAME
-from components.config_reader import format_problem
+from components.config_errors import format_problem
 from components.iam import merged_policy_document
 from components.shared_repo import Grants
 
@@ -23,6 +22,12 @@ CHANGE_PASSWORD_POLICY_ARN = "arn:aws:iam::aws:policy/IAMUserChangePassword"
 # Generated console passwords are at least this long (the account password policy may ask more).
 MIN_PASSWORD_LENGTH = 20
 
+# What `pulumi refresh` reads back differently once a user has signed in and set a password: AWS
+# reports the reset as done and keeps no length. Both force a replacement, which AWS refuses while
+# the old profile exists (terraform-provider-aws #36654), so they are set once, at creation.
+# https://github.com/hashicorp/terraform-provider-aws/issues/36654
+LOGIN_PROFILE_IGNORED_CHANGES = ("passwordResetRequired", "passwordLength")
+
 
 @dataclass(frozen=True, kw_only=True)
 class DevUserGroupArgs:
@@ -33,32 +38,36 @@ class DevUserGroupArgs:
     repositories: Sequence[Grants]
     # Default: an empty group.
     user_names: Sequence[str] = ()
-    # Default: console passwords only, no long-lived access keys.
+    # Default: no console password and no access key. With a PGP public key (base64, one line,
+    # or `keybase:<user>`), each user gets a generated console password that exists outside AWS
+    # only encrypted to that key.
+    pgp_key: str | None = None
+    # Default: no long-lived access keys; they need `pgp_key` (the secret is encrypted to it).
     create_access_keys: bool = False
     # Default: 24-character generated passwords.
     password_length: int = 24
 
 
 def _validate(args: DevUserGroupArgs) -> None:
-    problems = [
-        format_problem(f"DevUserGroupArgs.user_names[{i}]", "an IAM user name", user)
-        for i, user in enumerate(args.user_names)
-        if not IAM_NAME.fullmatch(user)
-    ]
-    if not IAM_GROUP_NAME.fullmatch(args.group_name):
-        problems.append(
-            format_problem("DevUserGroupArgs.group_name", "an IAM group name", args.group_name)
-        )
-    if not args.repositories:
-        problems.append(
-            format_problem("DevUserGroupArgs.repositories", "at least one repository", [])
-        )
+    # Names come validated from the stack's settings (components/settings.py). Checked here: the
+    # component's own knob, and its promise that no secret key exists outside AWS unencrypted,
+    # which must hold for every caller (settings refuses `createAccessKeys` without `pgpKey` too,
+    # naming the config keys).
+    problems = []
     if not MIN_PASSWORD_LENGTH <= args.password_length <= 128:
         problems.append(
             format_problem(
                 "DevUserGroupArgs.password_length",
                 f"{MIN_PASSWORD_LENGTH} to 128 characters",
                 args.password_length,
+            )
+        )
+    if args.create_access_keys and not args.pgp_key:
+        problems.append(
+            format_problem(
+                "DevUserGroupArgs.create_access_keys",
+                "False without pgp_key (a secret key leaves AWS only encrypted to it)",
+                True,
             )
         )
     if problems:
@@ -68,8 +77,11 @@ def _validate(args: DevUserGroupArgs) -> None:
 class DevUserGroup(pulumi.ComponentResource):
     """An IAM group allowed to push and pull this stack's repositories, and its users.
 
-    Each user gets a generated console password that must be reset at first sign-in; passwords
-    and (opt-in) secret access keys exist only as secret outputs.
+    With a PGP key, each user gets a generated console password that must be reset at first
+    sign-in, and (opt-in) an access key; both leave AWS only encrypted to that key. Without one,
+    users get neither: an administrator gives a first password (README). Nothing a reader of the
+    stack's outputs or state could sign in with is ever exported: Pulumi secrets are readable by
+    anyone who may preview or reference the stack.
     """
 
     group: aws.iam.Group
@@ -80,11 +92,12 @@ class DevUserGroup(pulumi.ComponentResource):
     login_profiles: dict[str, aws.iam.UserLoginProfile]
     access_keys: dict[str, aws.iam.AccessKey]
     group_name: pulumi.Output[str]
-    # user name -> generated password (secret).
-    passwords: pulumi.Output[dict[str, str]]
-    # user name -> access key ID, and user name -> secret access key (secret); empty by default.
+    # user name -> generated password, PGP-encrypted and base64 (empty without pgp_key).
+    encrypted_passwords: pulumi.Output[dict[str, str]]
+    # user name -> access key ID, and user name -> secret access key, PGP-encrypted and base64;
+    # empty by default.
     access_key_ids: pulumi.Output[dict[str, str]]
-    secret_access_keys: pulumi.Output[dict[str, str]]
+    encrypted_secret_access_keys: pulumi.Output[dict[str, str]]
 
     def __init__(
         self, name: str, args: DevUserGroupArgs, opts: pulumi.ResourceOptions | None = None
@@ -114,7 +127,11 @@ class DevUserGroup(pulumi.ComponentResource):
         self.login_profiles = {}
         self.access_keys = {}
         for user_name in args.user_names:
-            user = aws.iam.User(f"{name}-user-{user_name}", name=user_name, opts=child)
+            # force_destroy: `destroy` also removes what was added by hand (an MFA device, a key,
+            # a login profile), which otherwise makes DeleteUser fail with DeleteConflict.
+            user = aws.iam.User(
+                f"{name}-user-{user_name}", name=user_name, force_destroy=True, opts=child
+            )
             self.users[user_name] = user
             # Non-exclusive membership: other tooling may add these users to other groups.
             self.memberships[user_name] = aws.iam.UserGroupMembership(
@@ -123,30 +140,38 @@ class DevUserGroup(pulumi.ComponentResource):
                 groups=[self.group.name],
                 opts=child,
             )
-            self.login_profiles[user_name] = aws.iam.UserLoginProfile(
-                f"{name}-login-{user_name}",
-                user=user.name,
-                password_length=args.password_length,
-                password_reset_required=True,
-                opts=child,
-            )
+            if args.pgp_key:
+                self.login_profiles[user_name] = aws.iam.UserLoginProfile(
+                    f"{name}-login-{user_name}",
+                    user=user.name,
+                    pgp_key=args.pgp_key,
+                    password_length=args.password_length,
+                    password_reset_required=True,
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        ignore_changes=list(LOGIN_PROFILE_IGNORED_CHANGES),
+                        # A user has at most one login profile: a new one (another pgp_key)
+                        # can only be created once the old one is deleted.
+                        delete_before_replace=True,
+                    ),
+                )
             if args.create_access_keys:
                 self.access_keys[user_name] = aws.iam.AccessKey(
-                    f"{name}-key-{user_name}", user=user.name, opts=child
+                    f"{name}-key-{user_name}", user=user.name, pgp_key=args.pgp_key, opts=child
                 )
-        self.passwords = _secret_map(
-            {user: profile.password for user, profile in self.login_profiles.items()}
+        self.encrypted_passwords = _output_map(
+            {user: profile.encrypted_password for user, profile in self.login_profiles.items()}
         )
         self.access_key_ids = _output_map({user: key.id for user, key in self.access_keys.items()})
-        self.secret_access_keys = _secret_map(
-            {user: key.secret for user, key in self.access_keys.items()}
+        self.encrypted_secret_access_keys = _output_map(
+            {user: key.encrypted_secret for user, key in self.access_keys.items()}
         )
         self.register_outputs(
             {
                 "group_name": self.group_name,
-                "passwords": self.passwords,
+                "encrypted_passwords": self.encrypted_passwords,
                 "access_key_ids": self.access_key_ids,
-                "secret_access_keys": self.secret_access_keys,
+                "encrypted_secret_access_keys": self.encrypted_secret_access_keys,
             }
         )
 
@@ -157,8 +182,3 @@ def _output_map(values: dict[str, pulumi.Output[str]]) -> pulumi.Output[dict[str
     return pulumi.Output.all(*values.values()).apply(
         lambda resolved: dict(zip(names, resolved, strict=True))
     )
-
-
-def _secret_map(values: dict[str, pulumi.Output[str]]) -> pulumi.Output[dict[str, str]]:
-    """A map of generated credentials, marked secret whatever the provider reports."""
-    return pulumi.Output.secret(_output_map(values))

@@ -1,4 +1,4 @@
-"""The stack's explicit AWS and Docker providers, built from its settings.
+"""The stack's explicit AWS and Docker providers.
 
 Pulumi.yaml disables the default providers, so a resource created without these fails at once
 instead of deploying with whatever credentials happen to be ambient. Components receive
@@ -12,8 +12,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
-
-from components.settings import Settings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,32 +36,32 @@ class Providers:
         return pulumi.ResourceOptions(providers=[self.aws, self.docker])
 
 
-def aws_provider(settings: Settings, name: str = "aws") -> aws.Provider:
-    """An AWS provider that refuses any account but the stack's and tags everything it creates."""
-    assume_role = settings.assume_role
+def aws_provider(
+    *,
+    region: str,
+    account_id: str,
+    assume_role: aws.ProviderAssumeRoleArgs | None = None,
+    name: str = "aws",
+) -> aws.Provider:
+    """An AWS provider that refuses any account but the stack's and tags everything it creates.
+
+    Default: the ambient credentials' own identity (no role to assume).
+    """
     return aws.Provider(
         name,
-        region=settings.region,
-        allowed_account_ids=[settings.account_id],
-        assume_roles=[
-            aws.ProviderAssumeRoleArgs(
-                role_arn=assume_role.role_arn,
-                session_name=assume_role.session_name,
-                external_id=assume_role.external_id,
-            )
-        ]
-        if assume_role
-        else None,
+        region=region,
+        allowed_account_ids=[account_id],
+        assume_roles=[assume_role] if assume_role else None,
         default_tags=aws.ProviderDefaultTagsArgs(
             tags={"project": pulumi.get_project(), "stack": pulumi.get_stack()}
         ),
     )
 
 
-def registry_login(settings: Settings, provider: aws.Provider) -> RegistryLogin:
+def registry_login(account_id: str, provider: aws.Provider) -> RegistryLogin:
     """A short-lived ECR login (12 h token) for the stack's own registry."""
     token = aws.ecr.get_authorization_token_output(
-        registry_id=settings.account_id,
+        registry_id=account_id,
         opts=pulumi.InvokeOutputOptions(provider=provider),
     )
     return RegistryLogin(
@@ -74,10 +72,12 @@ def registry_login(settings: Settings, provider: aws.Provider) -> RegistryLogin:
     )
 
 
-def stack_providers(settings: Settings) -> Providers:
+def stack_providers(
+    *, region: str, account_id: str, assume_role: aws.ProviderAssumeRoleArgs | None = None
+) -> Providers:
     """The AWS provider, the ECR login, and the Docker provider (the local engine)."""
-    aws_ = aws_provider(settings)
+    aws_ = aws_provider(region=region, account_id=account_id, assume_role=assume_role)
     # The login goes on each image (`Image.registry`), not on the Docker provider: a fresh ECR
     # token every run would change the provider's config, an update in every preview.
     docker_ = docker.Provider("docker")
-    return Providers(aws=aws_, docker=docker_, registry=registry_login(settings, aws_))
+    return Providers(aws=aws_, docker=docker_, registry=registry_login(account_id, aws_))

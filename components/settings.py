@@ -1,26 +1,36 @@
-"""Parse and validate every stack setting once, into frozen dataclasses.
+"""Every stack setting, declared once: its key, type, default, constraint and description.
 
-`load_settings()` reads the running stack's config; `parse_settings()` is the pure function behind
-it (plain values in, `Settings` out) so every rule is unit-tested without Pulumi. Config keys keep
-Pulumi's camelCase in the stack files and in error messages; everything past this module is
-snake_case. All problems are collected and raised together as one `ValueError`, one per line, in
+The pydantic models below are the config's one declaration: `parse_settings()` validates with
+them, docs/configuration.md is generated from them (`python -m components.settings_docs`), and a
+test holds Pulumi.yaml's declared keys to them. Defaults that configure a component are the
+component's own (`FargateAppArgs.cpu`, ...). Config keys keep Pulumi's camelCase in the stack
+files and in error messages; everything past this module is snake_case.
+
+Validation collects every problem and raises them together as one `ValueError`, one per line, in
 one format: `ecr-cross-account:keepReleaseImages: expected an integer from 1 to 1000, got 0.`
+First each value is checked on its own (every such problem at once); when all are valid, the
+rules between values (components/settings_rules.py) are checked. Values set with `--secret` are
+never shown.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Annotated, Any, Final, get_args, get_origin
 
 import pulumi
 from pulumi.runtime import config as runtime_config
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from components.aws_values import (
     ACCOUNT_ID,
     CERTIFICATE_ARN,
     CONTAINER_NAME,
+    ECR_ENCRYPTION_URL,
     ECR_IMAGE_BY_DIGEST,
     ECR_REPOSITORY_ARN,
     ENV_NAME,
@@ -34,99 +44,231 @@ from components.aws_values import (
     LOG_RETENTION_DAYS,
     NAT_GATEWAY_STRATEGIES,
     ORG_ID,
+    PGP_KEY,
     REGION,
     REPOSITORY_NAME,
     ROLE_ARN,
     SESSION_NAME,
     STACK_NAME,
 )
-from components.config_reader import Problems, Reader, decoded, keys_text
+from components.config_errors import Problems, keys_text
+from components.config_types import (
+    CONFIG_ERROR,
+    Boolean,
+    Check,
+    Integer,
+    Missing,
+    Refuse,
+    Retired,
+    Structured,
+    Text,
+    invalid,
+)
+from components.dev_user_group import DevUserGroupArgs
+from components.fargate_app import API_KEY_ENV, AVAILABILITY_ZONE_COUNT, FargateAppArgs
+from components.settings_rules import check_rules
+from components.shared_repo import SharedRepoArgs
+from components.vendor import VendorSource
 
 PROJECT: Final = "ecr-cross-account"
 REGION_KEY: Final = "aws:region"
 
-# Defaults of the keys Pulumi.yaml declares with a `default:` (tests/infra/test_settings.py checks
-# that the two agree).
-DEFAULT_IMAGE_TAG: Final = "1.1.0"
-DEFAULT_FORCE_DELETE: Final = False
-DEFAULT_CREATE_ACCESS_KEYS: Final = False
-DEFAULT_KEEP_RELEASE_IMAGES: Final = 10
-
-ONLY_ONE_VENDOR_SOURCE: Final = "Set only one of `vendorStack` or `vendorImage`."
+KMS_KEY: Final = Text("a KMS key ARN", KMS_KEY_ARN)
+# A name of 2 to 256 characters (CreateRepository's limits), lowercase.
+REPOSITORY_KEY: Final = re.compile(rf"(?=.{{2,256}}$){REPOSITORY_NAME.pattern}")
 
 
-@dataclass(frozen=True, kw_only=True)
-class AssumeRoleSettings:
+class ConfigModel(BaseModel):
+    """A config object: camelCase keys, no unknown ones, frozen once validated."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        # Config is validated by its camelCase keys only (parse_settings); code and tests build
+        # models with the snake_case names.
+        validate_by_alias=True,
+        validate_by_name=True,
+        arbitrary_types_allowed=True,
+    )
+
+
+class AssumeRoleSettings(ConfigModel):
     """The role the AWS provider assumes (config `assumeRole`)."""
 
-    role_arn: str
-    # Default: Pulumi's own session name.
-    session_name: str | None = None
-    # Default: no external ID (the role's trust policy decides whether it needs one).
-    external_id: str | None = None
+    role_arn: Annotated[
+        str, Text("an IAM role ARN (arn:aws:iam::<account>:role/<name>)", ROLE_ARN)
+    ] = Field(description="The role to deploy as.")
+    session_name: Annotated[str, Text("2-64 characters of [\\w+=,.@-]", SESSION_NAME)] | None = (
+        Field(None, description="The assumed role's session name (default: Pulumi's own).")
+    )
+    external_id: Annotated[str, Text("2-1224 characters of [\\w+=,.@:/-]", EXTERNAL_ID)] | None = (
+        Field(None, description="External ID (default: none; the role's trust policy decides).")
+    )
 
 
-@dataclass(frozen=True, kw_only=True)
-class DevelopersSettings:
+class DevelopersSettings(ConfigModel):
     """The stack's developer group and its members (config `developers`)."""
 
-    group: str
-    # Default: an empty group.
-    users: tuple[str, ...] = ()
+    group: Annotated[str, Text("an IAM group name", IAM_GROUP_NAME)] = Field(
+        description="IAM group allowed to push and pull the stack's repositories."
+    )
+    users: Annotated[
+        tuple[Annotated[str, Text("an IAM user name", IAM_NAME)], ...],
+        Structured(list, unique=True),
+    ] = Field((), description="IAM users created in the group (default: none).")
 
 
-@dataclass(frozen=True, kw_only=True)
-class RepositorySettings:
+class RepositorySettings(ConfigModel):
     """One ECR repository of this stack and who may pull from it (config `repositories.<name>`)."""
 
-    name: str
-    # Dockerfile directory, relative to the project; its parent is the build context.
-    source: str
-    # Default: no consumer account.
-    pull_accounts: tuple[str, ...] = ()
-    # Default: no organization-wide pull.
-    pull_org_id: str | None = None
-    # Default: AES256 encryption with an AWS-owned key.
-    kms_key_arn: str | None = None
+    source: Annotated[
+        str,
+        Text(
+            "the image's Dockerfile directory, relative to the project (services/<name>)",
+            re.compile(r"(?!/)(?!.*(?:^|/)\.\.(?:/|$))[\w.-]+(?:/[\w.-]+)+"),
+        ),
+    ] = Field(
+        description="Dockerfile directory, relative to the project; its parent is the context."
+    )
+    pull_accounts: Annotated[
+        tuple[
+            Annotated[
+                str,
+                Text(
+                    "a 12-digit AWS account ID (in quotes, or set with `--type string`)",
+                    ACCOUNT_ID,
+                    numbers=True,
+                ),
+            ],
+            ...,
+        ],
+        Structured(list, unique=True),
+    ] = Field((), description="Accounts that may pull its images (default: none).")
+    pull_org_id: (
+        Annotated[str, Text("an AWS Organizations ID such as 'o-a1b2c3d4e5'", ORG_ID)] | None
+    ) = Field(None, description="An organization whose accounts may pull (default: none).")
+    kms_key_arn: Annotated[str, KMS_KEY] | None = Field(
+        None, description="KMS key of the stack's region (default: AES256, an AWS-owned key)."
+    )
 
 
-@dataclass(frozen=True, kw_only=True)
-class ContainerSettings:
+class ContainerSettings(ConfigModel):
     """One container of the app's task (config `app.containers[i]`)."""
 
-    name: str
-    port: int
-    # Exactly one of `repository` (this stack's) and `vendor_repository` (the vendor's) is set.
-    repository: str | None = None
-    vendor_repository: str | None = None
-    # Default: not the load balancer's target (exactly one container is).
-    ingress: bool = False
-    # Default: starts without waiting for other containers.
-    depends_on: tuple[str, ...] = ()
-    # Default: no extra environment (the API key is always injected as a secret, never here).
-    environment: Mapping[str, str] = field(default_factory=dict)
+    name: Annotated[str, Text("a container name", CONTAINER_NAME)] = Field(
+        description="The container's name in the task (dependsOn names it)."
+    )
+    repository: Annotated[str, Text("a repository name", REPOSITORY_NAME)] | None = Field(
+        None, description="Runs this stack's image of that repository (or vendorRepository)."
+    )
+    vendor_repository: (
+        Annotated[str, Text("the vendor's repository name", REPOSITORY_NAME)] | None
+    ) = Field(None, description="Runs the vendor's image of that repository (or repository).")
+    port: Annotated[int, Integer(1, 65535)] = Field(
+        description="Where the container listens: health check, port mapping, target group; "
+        "for nlp-client, rake-app and prose-app the stack also sets the service's port variable."
+    )
+    ingress: Annotated[bool, Boolean()] = Field(
+        False, description="The load balancer's target (exactly one container is)."
+    )
+    depends_on: Annotated[
+        tuple[Annotated[str, Text("a container name", CONTAINER_NAME)], ...],
+        Structured(list, unique=True),
+    ] = Field((), description="Containers that must be healthy before this one starts.")
+    environment: Annotated[
+        dict[
+            Annotated[
+                str,
+                Text("an environment variable name", ENV_NAME),
+                Refuse(API_KEY_ENV, "no API_KEY (use the secret `apiKey`)", "one"),
+            ],
+            Annotated[str, Text("a string (quote numbers)")],
+        ],
+        Structured(dict),
+    ] = Field(
+        default_factory=dict,
+        description="Environment variables (never API_KEY: it comes from the secret apiKey).",
+    )
 
 
-@dataclass(frozen=True, kw_only=True)
-class AppSettings:
+class AppSettings(ConfigModel):
     """The Fargate app (config `app`); absent on stacks that only publish images."""
 
-    containers: tuple[ContainerSettings, ...]
-    # Default: 2 tasks, one per AZ.
-    desired_count: int = 2
-    # Default: autoscaling up to 4 tasks.
-    max_count: int = 4
-    # Default: 1 vCPU and 2 GiB, room for spaCy next to two light services.
-    cpu: int = 1024
-    memory: int = 2048
-    # Default: one NAT gateway shared by both AZs.
-    nat_gateways: str = "Single"
-    # Default: 30 days of logs.
-    log_retention_days: int = 30
-    # Default: HTTP only (HTTPS and an HTTP->HTTPS redirect when set).
-    certificate_arn: str | None = None
-    # Default: the API-key secret uses the AWS-managed key (set to encrypt it with your own).
-    secret_kms_key_arn: str | None = None
+    containers: Annotated[
+        tuple[ContainerSettings, ...],
+        Structured(list, expected="a non-empty list of containers", min_items=1),
+    ] = Field(description="The task's containers.")
+    desired_count: Annotated[int, Integer(1, 1000)] = Field(
+        FargateAppArgs.desired_count, description="Tasks to run (and the autoscaling minimum)."
+    )
+    max_count: Annotated[int, Integer(1, 1000)] = Field(
+        FargateAppArgs.max_count, description="Autoscaling maximum (at least desiredCount)."
+    )
+    cpu: Annotated[
+        int,
+        Integer(
+            256,
+            16384,
+            allowed=tuple(FARGATE_MEMORY_BY_CPU),
+            allowed_expected=f"a Fargate CPU size: {', '.join(map(str, FARGATE_MEMORY_BY_CPU))} "
+            f"(see {FARGATE_SIZES_URL})",
+        ),
+    ] = Field(FargateAppArgs.cpu, description="CPU units of the whole task.")
+    memory: Annotated[int, Integer(512, 122880)] = Field(
+        FargateAppArgs.memory, description="MiB of the whole task (a Fargate size for cpu)."
+    )
+    nat_gateways: Annotated[
+        str,
+        Text(
+            f"{keys_text(NAT_GATEWAY_STRATEGIES)} (tasks reach ECR through NAT)",
+            re.compile("|".join(NAT_GATEWAY_STRATEGIES)),
+        ),
+    ] = Field(FargateAppArgs.nat_gateways, description="NAT gateways of the VPC.")
+    # Standard zones of the stack's region only (settings_rules): Local and Wavelength zones have
+    # no load balancer.
+    availability_zones: Annotated[
+        tuple[
+            Annotated[
+                str, Text("a standard availability zone of the stack's region ('us-east-2a')")
+            ],
+            ...,
+        ],
+        Structured(
+            list,
+            expected=f"at least {AVAILABILITY_ZONE_COUNT} zones "
+            f"(the load balancer needs {AVAILABILITY_ZONE_COUNT})",
+            min_items=AVAILABILITY_ZONE_COUNT,
+            unique=True,
+        ),
+    ] = Field(
+        tuple(FargateAppArgs.availability_zones),
+        description="Zones the VPC spans (default: the region's first two standard zones, looked "
+        "up at deploy time); changing them after the first deploy re-carves the subnets.",
+    )
+    log_retention_days: Annotated[
+        int,
+        Integer(
+            1,
+            3653,
+            allowed=LOG_RETENTION_DAYS,
+            allowed_expected="a CloudWatch Logs retention: "
+            + ", ".join(map(str, LOG_RETENTION_DAYS)),
+        ),
+    ] = Field(FargateAppArgs.log_retention_days, description="Days the containers' logs are kept.")
+    certificate_arn: (
+        Annotated[
+            str,
+            Text(
+                "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+                CERTIFICATE_ARN,
+            ),
+        ]
+        | None
+    ) = Field(None, description="ACM certificate: HTTPS, and HTTP redirects (default: HTTP only).")
+    secret_kms_key_arn: Annotated[str, KMS_KEY] | None = Field(
+        None, description="KMS key of the API-key secret (default: aws/secretsmanager)."
+    )
 
     @property
     def ingress(self) -> ContainerSettings:
@@ -134,67 +276,208 @@ class AppSettings:
         return next(c for c in self.containers if c.ingress)
 
 
-@dataclass(frozen=True, kw_only=True)
-class VendorSettings:
-    """Where the vendor's image comes from: its stack's outputs, or a pinned image + ARN."""
-
-    # Exactly one of `stack` and `image` is set; `repository_arn` goes with `image`.
-    stack: str | None = None
-    image: str | None = None
-    repository_arn: str | None = None
-    # Default: the vendor repository is AES256-encrypted (set with `image` when it uses a KMS key).
-    kms_key_arn: str | None = None
+def _secret_output(value: Any) -> pulumi.Output[str] | None:
+    if value is not None and not isinstance(value, pulumi.Output):
+        raise invalid("a secret (`pulumi config set --secret apiKey <value>`)", got="a value")
+    return value
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    """Everything a stack's config says, validated."""
+class Settings(ConfigModel):
+    """Everything a stack's config says, validated (keys without the `<project>:` prefix)."""
 
-    account_id: str
-    region: str
-    developers: DevelopersSettings
-    repositories: tuple[RepositorySettings, ...]
-    # Default: Pulumi.yaml's `imageTag` default.
-    image_tag: str = DEFAULT_IMAGE_TAG
-    # Default: `pulumi destroy` refuses to delete repositories that hold images.
-    force_delete: bool = DEFAULT_FORCE_DELETE
-    # Default: keep the newest 10 tagged images per repository.
-    keep_release_images: int = DEFAULT_KEEP_RELEASE_IMAGES
-    # Default: the ambient credentials' own identity.
-    assume_role: AssumeRoleSettings | None = None
-    # Default: console passwords only, no long-lived access keys.
-    create_access_keys: bool = DEFAULT_CREATE_ACCESS_KEYS
-    # Default: no vendor image (set when a container uses `vendorRepository`).
-    vendor: VendorSettings | None = None
-    # Default: no app (the stack only publishes images).
-    app: AppSettings | None = None
-    # The API key as a secret Output; set whenever `app` is.
-    api_key: pulumi.Output[str] | None = None
+    account_id: Annotated[
+        str,
+        Text("a 12-digit AWS account ID (in quotes)", ACCOUNT_ID),
+        Missing("accountId <12-digit account ID>"),
+    ] = Field(
+        description="12-digit AWS account ID this stack deploys to "
+        "(the provider refuses any other account)."
+    )
+    region: Annotated[
+        str,
+        Text("an AWS region name such as 'us-east-2'", REGION),
+        Missing(f"{REGION_KEY} <region, e.g. us-east-2>"),
+    ] = Field(alias=REGION_KEY, description="The region this stack deploys to.")
+    developers: Annotated[
+        DevelopersSettings,
+        Structured(dict),
+        Missing("--path developers.group Development"),
+    ] = Field(description="The developer group and its users.")
+    repositories: Annotated[
+        dict[
+            Annotated[str, Text("an ECR repository name (lowercase)", REPOSITORY_KEY)],
+            RepositorySettings,
+        ],
+        Structured(dict, expected="at least one repository (<name>: {source: ...})", min_items=1),
+        Missing('--path "repositories.<name>.source" services/<name>'),
+    ] = Field(description="This stack's ECR repositories by name, each with its image.")
+    image_tag: Annotated[str, Text("a Docker tag such as '1.1.0'", IMAGE_TAG)] = Field(
+        "1.1.0",
+        description="Release tag of the images this stack builds and pushes (tags are immutable).",
+    )
+    force_delete: Annotated[bool, Boolean()] = Field(
+        SharedRepoArgs.force_delete,
+        description="Let `pulumi destroy` delete repositories that still hold images.",
+    )
+    keep_release_images: Annotated[int, Integer(1, 1000)] = Field(
+        SharedRepoArgs.keep_release_images,
+        description="How many tagged release images each repository keeps (older ones expire).",
+    )
+    assume_role: Annotated[AssumeRoleSettings, Structured(dict)] | None = Field(
+        None, description="A role the AWS provider assumes (default: the ambient credentials)."
+    )
+    pgp_key: (
+        Annotated[
+            str,
+            Text(
+                "a base64 PGP public key on one line (`gpg --export <id> | base64 -w0`) "
+                "or keybase:<user>",
+                PGP_KEY,
+            ),
+        ]
+        | None
+    ) = Field(
+        DevUserGroupArgs.pgp_key,
+        description="Developers get a generated console password, exported only encrypted to "
+        "this key (default: no password; an administrator gives the first one).",
+    )
+    create_access_keys: Annotated[bool, Boolean()] = Field(
+        DevUserGroupArgs.create_access_keys,
+        description="Give each developer a long-lived access key (needs pgpKey; the secret is "
+        "exported only PGP-encrypted); prefer SSO.",
+    )
+    vendor_stack: (
+        Annotated[str, Text("a stack name such as 'org/project/vendor'", STACK_NAME)] | None
+    ) = Field(None, description="The vendor stack whose outputs name its images.")
+    vendor_image: (
+        Annotated[
+            str,
+            Text(
+                "an ECR image pinned by digest (<account>.dkr.ecr.<region>.amazonaws.com"
+                "/<name>@sha256:<64 hex digits>)",
+                ECR_IMAGE_BY_DIGEST,
+            ),
+        ]
+        | None
+    ) = Field(None, description="The vendor's image by digest, instead of vendorStack.")
+    vendor_repository_arn: (
+        Annotated[
+            str,
+            Text(
+                "an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>)",
+                ECR_REPOSITORY_ARN,
+            ),
+        ]
+        | None
+    ) = Field(None, description="The ARN of the repository vendorImage comes from.")
+    # Known so that a stack file from before gets the reason, not "unknown key".
+    vendor_kms_key_arn: (
+        Annotated[
+            str,
+            Retired(
+                "no key: pulling from a KMS-encrypted repository needs no key permission, ECR "
+                f"decrypts with its own grant ({ECR_ENCRYPTION_URL})",
+                got="a key ARN",
+            ),
+        ]
+        | None
+    ) = Field(None, description="Refused: a pull needs no permission on the vendor's KMS key.")
+    app: Annotated[AppSettings, Structured(dict)] | None = Field(
+        None, description="The Fargate app (default: none; the stack only publishes images)."
+    )
+    # Set with `pulumi config set --secret apiKey`; read as a secret Output, never as a value.
+    api_key: Annotated[pulumi.Output[str] | None, PlainValidator(_secret_output)] = Field(
+        None, description="The API key every container receives as API_KEY (a secret)."
+    )
 
-    def repository(self, name: str) -> RepositorySettings:
-        """The configured repository called `name` (KeyError if there is none)."""
-        for repository in self.repositories:
-            if repository.name == name:
-                return repository
-        raise KeyError(name)
+    @property
+    def vendor(self) -> VendorSource | None:
+        """Where the vendor's images come from; None when no vendor key is set."""
+        if not (self.vendor_stack or self.vendor_image or self.vendor_repository_arn):
+            return None
+        return VendorSource(
+            stack=self.vendor_stack,
+            image=self.vendor_image,
+            repository_arn=self.vendor_repository_arn,
+        )
 
 
-TOP_LEVEL_KEYS: Final = (
-    "accountId",
-    "apiKey",
-    "app",
-    "assumeRole",
-    "createAccessKeys",
-    "developers",
-    "forceDelete",
-    "imageTag",
-    "keepReleaseImages",
-    "repositories",
-    "vendorImage",
-    "vendorKmsKeyArn",
-    "vendorRepositoryArn",
-    "vendorStack",
-)
+def _path(loc: tuple[str | int, ...]) -> str:
+    """`("app", "containers", 0, "port")` -> `app.containers[0].port` (dict keys by name)."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != "[key]":  # the error is the key itself, named by the path so far
+            path += f".{part}" if path else part
+    return path
+
+
+def _unwrapped(annotation: Any) -> Any:
+    """The type inside `Annotated[...]` and `X | None`."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        elif type(None) in get_args(annotation):
+            annotation = next(a for a in get_args(annotation) if a is not type(None))
+        else:
+            return annotation
+
+
+def _lookup(loc: tuple[str | int, ...]) -> tuple[type[ConfigModel] | None, FieldInfo | None]:
+    """The model whose key the last part of `loc` is, and that key's field (None if unknown)."""
+    annotation: Any = Settings
+    model: type[ConfigModel] | None = None
+    field: FieldInfo | None = None
+    for part in loc:
+        annotation = _unwrapped(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, ConfigModel):
+            model = annotation
+            field = next((f for f in model.model_fields.values() if f.alias == part), None)
+            if field is None:
+                return model, None
+            annotation = field.annotation
+        else:  # an item of tuple[X, ...] or a value of dict[K, V]
+            args = get_args(annotation)
+            if not args:  # `[key]`: the error is a dict's key
+                return None, None
+            annotation = args[0] if get_origin(annotation) is tuple else args[-1]
+            model, field = None, None
+    return model, field
+
+
+def _expected(field: FieldInfo | None) -> str:
+    for marker in field.metadata if field else ():
+        if isinstance(marker, Check):
+            return marker.expected
+    return "a value"
+
+
+def _report(error: ErrorDetails, problems: Problems) -> None:
+    """One pydantic error as the one line of config_errors' format."""
+    loc, context, value = error["loc"], error.get("ctx") or {}, error["input"]
+    path = _path(loc)
+    model, field = _lookup(loc)
+    if error["type"] == CONFIG_ERROR:
+        if "index" in context:
+            path += f"[{context['index']}]"
+        if "got" in context:
+            problems.got(path, context["expected"], context["got"])
+        else:
+            problems.bad(path, context["expected"], context.get("value", value))
+    elif error["type"] == "missing":
+        how = next((m for m in field.metadata if isinstance(m, Missing)), None) if field else None
+        if how is not None:
+            problems.missing(path, how.how)
+        else:
+            problems.bad(path, _expected(field), None)
+    elif error["type"] == "extra_forbidden" and model is not None:
+        known = [f.alias for f in model.model_fields.values() if f.alias and ":" not in f.alias]
+        problems.bad(path, f"{keys_text(known)} (unknown key)", loc[-1])
+    elif error["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        problems.bad(path, "an object (key: value pairs)", value)
+    else:  # no other error is expected; its message never holds the value
+        problems.bad(path, error["msg"], value)
 
 
 def parse_settings(
@@ -214,389 +497,26 @@ def parse_settings(
     Raises one ValueError listing every problem, one per line.
     """
     problems = Problems(project, secret_keys)
-    top = Reader(problems, "", values)
-    top.check_keys(TOP_LEVEL_KEYS)
-
-    account_id = top.string(
-        "accountId", pattern=ACCOUNT_ID, expected="a 12-digit AWS account ID (in quotes)"
-    )
-    if "accountId" not in values:
-        problems.missing("accountId", "accountId <12-digit account ID>")
-    if region is None:
-        problems.missing(REGION_KEY, f"{REGION_KEY} <region, e.g. us-east-2>")
-    elif not REGION.fullmatch(region):
-        problems.bad(REGION_KEY, "an AWS region name such as 'us-east-2'", region)
-
-    developers = _developers(top, problems)
-    repositories = _repositories(top, problems, region)
-    assume_role = _assume_role(top)
-    vendor = _vendor(top)
-    app = _app(top, region, {r.name for r in repositories})
-    _check_vendor_use(problems, app, vendor, present=set(values))
-    if app is not None and api_key is None:
-        problems.missing("apiKey", "--secret apiKey <value>")
-    elif api_key is not None and not api_key_is_secret:
-        # The value itself is never shown.
-        problems.got(
-            "apiKey",
-            "a secret (`pulumi config set --secret apiKey <value>`)",
-            "a plaintext value",
+    data = dict(values)
+    if region is not None:
+        data[REGION_KEY] = region
+    if api_key is not None:
+        data["apiKey"] = api_key
+    try:
+        settings = Settings.model_validate(data, by_alias=True, by_name=False)
+    except ValidationError as error:
+        # Unknown keys first, outer ones first: a misspelt key explains the missing one it was
+        # meant to be.
+        errors = sorted(
+            error.errors(), key=lambda e: (e["type"] != "extra_forbidden", len(e["loc"]))
         )
-
-    settings = Settings(
-        account_id=account_id or "",
-        region=region or "",
-        developers=developers or DevelopersSettings(group=""),
-        repositories=repositories,
-        image_tag=top.string("imageTag", pattern=IMAGE_TAG, expected="a Docker tag such as '1.1.0'")
-        or DEFAULT_IMAGE_TAG,
-        force_delete=top.boolean("forceDelete", DEFAULT_FORCE_DELETE),
-        keep_release_images=top.integer(
-            "keepReleaseImages", DEFAULT_KEEP_RELEASE_IMAGES, minimum=1, maximum=1000
-        ),
-        assume_role=assume_role,
-        create_access_keys=top.boolean("createAccessKeys", DEFAULT_CREATE_ACCESS_KEYS),
-        vendor=vendor,
-        app=app,
-        api_key=api_key,
-    )
+        for details in errors:
+            _report(details, problems)
+        # `from None`: pydantic's own message shows the values, secrets included.
+        raise ValueError("\n".join(problems.lines)) from None
+    check_rules(settings, problems, api_key_is_secret=api_key_is_secret)
     problems.raise_if_any()
     return settings
-
-
-def _developers(top: Reader, problems: Problems) -> DevelopersSettings | None:
-    reader = top.obj("developers")
-    if reader is None:
-        if "developers" not in top.values:
-            problems.missing("developers", "--path developers.group Development")
-        return None
-    reader.check_keys(("group", "users"))
-    group = reader.string("group", pattern=IAM_GROUP_NAME, expected="an IAM group name")
-    if "group" not in reader.values:
-        problems.bad(reader.child("group"), "an IAM group name", None)
-    users = reader.strings("users", pattern=IAM_NAME, expected="an IAM user name") or ()
-    return DevelopersSettings(group=group or "", users=users)
-
-
-def _repositories(
-    top: Reader, problems: Problems, region: str | None
-) -> tuple[RepositorySettings, ...]:
-    reader = top.obj("repositories")
-    if "repositories" not in top.values:
-        problems.missing("repositories", '--path "repositories.<name>.source" services/<name>')
-    if reader is None:
-        return ()
-    if not reader.values:
-        problems.bad("repositories", "at least one repository (<name>: {source: ...})", {})
-    result: list[RepositorySettings] = []
-    for name in reader.values:
-        if (
-            not isinstance(name, str)
-            or not 2 <= len(name) <= 256
-            or not REPOSITORY_NAME.fullmatch(name)
-        ):
-            problems.bad(reader.child(str(name)), "an ECR repository name (lowercase)", name)
-            continue
-        repo = reader.obj(name)
-        if repo is None:
-            continue
-        repo.check_keys(("source", "pullAccounts", "pullOrgId", "kmsKeyArn"))
-        source = repo.string(
-            "source",
-            pattern=re.compile(r"(?!/)(?!.*(?:^|/)\.\.(?:/|$))[\w.-]+(?:/[\w.-]+)+"),
-            expected="the image's Dockerfile directory, relative to the project (services/<name>)",
-        )
-        if "source" not in repo.values:
-            problems.bad(repo.child("source"), "the image's Dockerfile directory", None)
-        kms_key_arn = repo.string("kmsKeyArn", pattern=KMS_KEY_ARN, expected="a KMS key ARN")
-        if kms_key_arn and region and f":kms:{region}:" not in kms_key_arn:
-            problems.bad(repo.child("kmsKeyArn"), f"a KMS key in {region}", kms_key_arn)
-        result.append(
-            RepositorySettings(
-                name=name,
-                source=source or "",
-                pull_accounts=repo.strings(
-                    "pullAccounts",
-                    pattern=ACCOUNT_ID,
-                    expected="a 12-digit AWS account ID (in quotes, or set with `--type string`)",
-                )
-                or (),
-                pull_org_id=repo.string(
-                    "pullOrgId",
-                    pattern=ORG_ID,
-                    expected="an AWS Organizations ID such as 'o-a1b2c3d4e5'",
-                ),
-                kms_key_arn=kms_key_arn,
-            )
-        )
-    return tuple(result)
-
-
-def _assume_role(top: Reader) -> AssumeRoleSettings | None:
-    reader = top.obj("assumeRole")
-    if reader is None:
-        return None
-    reader.check_keys(("roleArn", "sessionName", "externalId"))
-    role_arn = reader.string(
-        "roleArn", pattern=ROLE_ARN, expected="an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
-    )
-    if "roleArn" not in reader.values:
-        top.problems.bad(reader.child("roleArn"), "an IAM role ARN", None)
-    return AssumeRoleSettings(
-        role_arn=role_arn or "",
-        session_name=reader.string(
-            "sessionName", pattern=SESSION_NAME, expected="2-64 characters of [\\w+=,.@-]"
-        ),
-        external_id=reader.string(
-            "externalId", pattern=EXTERNAL_ID, expected="2-1224 characters of [\\w+=,.@:/-]"
-        ),
-    )
-
-
-def _vendor(top: Reader) -> VendorSettings | None:
-    stack = top.string(
-        "vendorStack", pattern=STACK_NAME, expected="a stack name such as 'org/project/vendor'"
-    )
-    image = top.string(
-        "vendorImage",
-        pattern=ECR_IMAGE_BY_DIGEST,
-        expected="an ECR image pinned by digest (<account>.dkr.ecr.<region>.amazonaws.com"
-        "/<name>@sha256:<64 hex digits>)",
-    )
-    arn = top.string(
-        "vendorRepositoryArn",
-        pattern=ECR_REPOSITORY_ARN,
-        expected="an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>)",
-    )
-    kms_key_arn = top.string("vendorKmsKeyArn", pattern=KMS_KEY_ARN, expected="a KMS key ARN")
-    for key in ("vendorRepositoryArn", "vendorKmsKeyArn"):
-        if key in top.values and "vendorImage" not in top.values:
-            top.problems.got(key, "only together with `vendorImage`", "no `vendorImage`")
-    if not any(key in top.values for key in ("vendorStack", "vendorImage", "vendorRepositoryArn")):
-        return None
-    if "vendorImage" in top.values and "vendorRepositoryArn" not in top.values:
-        top.problems.missing(
-            "vendorRepositoryArn",
-            "vendorRepositoryArn arn:aws:ecr:<region>:<account>:repository/<name>",
-        )
-    if image and arn:
-        image_parts = ECR_IMAGE_BY_DIGEST.fullmatch(image)
-        arn_parts = ECR_REPOSITORY_ARN.fullmatch(arn)
-        assert image_parts is not None and arn_parts is not None
-        if image_parts.group("account", "region", "name") != arn_parts.group(
-            "account", "region", "name"
-        ):
-            top.problems.bad(
-                "vendorRepositoryArn", "the ARN of the repository `vendorImage` comes from", arn
-            )
-        # ECR encrypts with a key of the repository's own account and region.
-        region, account = arn_parts.group("region", "account")
-        if kms_key_arn and f":kms:{region}:{account}:" not in kms_key_arn:
-            top.problems.bad(
-                "vendorKmsKeyArn",
-                f"a KMS key of the vendor repository's account {account} in {region}",
-                kms_key_arn,
-            )
-    return VendorSettings(stack=stack, image=image, repository_arn=arn, kms_key_arn=kms_key_arn)
-
-
-def _check_vendor_use(
-    problems: Problems,
-    app: AppSettings | None,
-    vendor: VendorSettings | None,
-    *,
-    present: set[str],
-) -> None:
-    uses_vendor = app is not None and any(c.vendor_repository for c in app.containers)
-    has_stack = "vendorStack" in present
-    has_image = "vendorImage" in present
-    if uses_vendor and has_stack and has_image:
-        problems.add(ONLY_ONE_VENDOR_SOURCE)
-    elif uses_vendor and vendor is None:
-        problems.missing("vendorStack", "vendorStack <org>/<project>/vendor")
-    elif not uses_vendor and vendor is not None:
-        problems.got(
-            "vendorStack" if has_stack else "vendorImage",
-            "a vendor image source only when a container of `app` sets `vendorRepository`",
-            "no such container",
-        )
-    if app is not None and has_image:
-        names = sorted({c.vendor_repository for c in app.containers if c.vendor_repository})
-        if len(names) > 1:
-            problems.bad(
-                "app.containers", "one `vendorRepository` with `vendorImage` (one image)", names
-            )
-
-
-def _app(top: Reader, region: str | None, repositories: set[str]) -> AppSettings | None:
-    reader = top.obj("app")
-    if reader is None:
-        return None
-    problems = reader.problems
-    reader.check_keys(
-        (
-            "containers",
-            "desiredCount",
-            "maxCount",
-            "cpu",
-            "memory",
-            "natGateways",
-            "logRetentionDays",
-            "certificateArn",
-            "secretKmsKeyArn",
-        )
-    )
-    desired = reader.integer("desiredCount", AppSettings.desired_count, minimum=1, maximum=1000)
-    maximum = reader.integer("maxCount", AppSettings.max_count, minimum=1, maximum=1000)
-    if maximum < desired:
-        problems.bad(reader.child("maxCount"), f"at least desiredCount ({desired})", maximum)
-    cpu = reader.integer("cpu", AppSettings.cpu, minimum=256, maximum=16384)
-    memory = reader.integer("memory", AppSettings.memory, minimum=512, maximum=122880)
-    if memory not in FARGATE_MEMORY_BY_CPU.get(cpu, (memory,)):
-        problems.bad(
-            reader.child("memory"),
-            f"a Fargate memory size for cpu {cpu}: "
-            f"{', '.join(map(str, FARGATE_MEMORY_BY_CPU[cpu]))} (see {FARGATE_SIZES_URL})",
-            memory,
-        )
-    if cpu not in FARGATE_MEMORY_BY_CPU:
-        problems.bad(
-            reader.child("cpu"),
-            f"a Fargate CPU size: {', '.join(map(str, FARGATE_MEMORY_BY_CPU))} "
-            f"(see {FARGATE_SIZES_URL})",
-            cpu,
-        )
-    nat = reader.string(
-        "natGateways",
-        pattern=re.compile("|".join(NAT_GATEWAY_STRATEGIES)),
-        expected=f"{keys_text(NAT_GATEWAY_STRATEGIES)} (tasks reach ECR through NAT)",
-    )
-    retention = reader.integer(
-        "logRetentionDays", AppSettings.log_retention_days, minimum=1, maximum=3653
-    )
-    if retention not in LOG_RETENTION_DAYS:
-        problems.bad(
-            reader.child("logRetentionDays"),
-            f"a CloudWatch Logs retention: {', '.join(map(str, LOG_RETENTION_DAYS))}",
-            retention,
-        )
-    certificate = reader.string(
-        "certificateArn",
-        pattern=CERTIFICATE_ARN,
-        expected="an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
-    )
-    if certificate and region and f":acm:{region}:" not in certificate:
-        problems.bad(
-            reader.child("certificateArn"), f"a certificate in the stack's region {region}",
-            certificate,
-        )  # fmt: skip
-    secret_kms_key = reader.string("secretKmsKeyArn", pattern=KMS_KEY_ARN, expected="a KMS key ARN")
-    if secret_kms_key and region and f":kms:{region}:" not in secret_kms_key:
-        problems.bad(reader.child("secretKmsKeyArn"), f"a KMS key in {region}", secret_kms_key)
-    return AppSettings(
-        containers=_containers(reader, repositories),
-        desired_count=desired,
-        max_count=maximum,
-        cpu=cpu,
-        memory=memory,
-        nat_gateways=nat or AppSettings.nat_gateways,
-        log_retention_days=retention,
-        certificate_arn=certificate,
-        secret_kms_key_arn=secret_kms_key,
-    )
-
-
-def _containers(app: Reader, repositories: set[str]) -> tuple[ContainerSettings, ...]:
-    problems = app.problems
-    path = app.child("containers")
-    raw = decoded(app.raw("containers"))
-    if not isinstance(raw, list) or not raw:
-        problems.bad(path, "a non-empty list of containers", raw)
-        return ()
-    containers: list[ContainerSettings] = []
-    for index, item in enumerate(raw):
-        item_path = f"{path}[{index}]"
-        if not isinstance(item, dict):
-            problems.bad(item_path, "an object (name, port, repository, ...)", item)
-            continue
-        containers.append(_container(Reader(problems, item_path, item), repositories))
-    names = [c.name for c in containers]
-    ports = [c.port for c in containers]
-    for index, container in enumerate(containers):
-        item_path = f"{path}[{index}]"
-        if names.index(container.name) != index:
-            problems.bad(f"{item_path}.name", "a name no other container has", container.name)
-        if ports.index(container.port) != index:
-            # The containers of a Fargate task share one network namespace (localhost).
-            problems.bad(f"{item_path}.port", "a port no other container uses", container.port)
-        for dep_index, dependency in enumerate(container.depends_on):
-            if dependency not in names or dependency == container.name:
-                problems.bad(
-                    f"{item_path}.dependsOn[{dep_index}]",
-                    f"the name of another container ({keys_text(set(names) - {container.name})})",
-                    dependency,
-                )
-    ingress = [c.name for c in containers if c.ingress]
-    if len(ingress) != 1:
-        problems.bad(path, "exactly one container with `ingress: true`", ingress)
-    return tuple(containers)
-
-
-def _container(reader: Reader, repositories: set[str]) -> ContainerSettings:
-    problems = reader.problems
-    reader.check_keys(
-        ("name", "repository", "vendorRepository", "port", "ingress", "dependsOn", "environment")
-    )
-    name = reader.string("name", pattern=CONTAINER_NAME, expected="a container name")
-    if "name" not in reader.values:
-        problems.bad(reader.child("name"), "a container name", None)
-    repository = reader.string("repository", pattern=REPOSITORY_NAME, expected="a repository name")
-    if repository is not None and repository not in repositories:
-        problems.bad(
-            reader.child("repository"),
-            f"a repository of this stack ({keys_text(repositories)})",
-            repository,
-        )
-    vendor_repository = reader.string(
-        "vendorRepository", pattern=REPOSITORY_NAME, expected="the vendor's repository name"
-    )
-    if ("repository" in reader.values) == ("vendorRepository" in reader.values):
-        problems.got(
-            reader.child("repository"),
-            "exactly one of `repository` or `vendorRepository`",
-            "both" if "repository" in reader.values else "neither",
-        )
-    if "port" not in reader.values:
-        problems.bad(reader.child("port"), "a port from 1 to 65535", None)
-    port = reader.integer("port", 0, minimum=1, maximum=65535)
-    depends_on = reader.strings("dependsOn", pattern=CONTAINER_NAME, expected="a container name")
-    return ContainerSettings(
-        name=name or "",
-        port=port,
-        repository=repository,
-        vendor_repository=vendor_repository,
-        ingress=reader.boolean("ingress", False),
-        depends_on=depends_on or (),
-        environment=_environment(reader),
-    )
-
-
-def _environment(container: Reader) -> dict[str, str]:
-    reader = container.obj("environment")
-    if reader is None:
-        return {}
-    environment: dict[str, str] = {}
-    for name, value in reader.values.items():
-        if not ENV_NAME.fullmatch(name):
-            reader.problems.bad(reader.child(name), "an environment variable name", name)
-        elif name == "API_KEY":
-            # The key reaches containers from Secrets Manager (`secrets`), never in plain text.
-            reader.problems.got(reader.child(name), "no API_KEY (use the secret `apiKey`)", "one")
-        elif not isinstance(value, str):
-            reader.problems.bad(reader.child(name), "a string (quote numbers)", value)
-        else:
-            environment[name] = value
-    return environment
 
 
 def _project_values(project: str) -> dict[str, Any]:
@@ -628,11 +548,3 @@ def load_settings(project: str | None = None) -> Settings:
         secret_keys=frozenset(k for k in values if _is_secret_key(f"{project}:{k}")),
         project=project,
     )
-
-
-def repository_output(repository_name: str, attribute: str) -> str:
-    """The stack output a repository's attribute is exported under (and read by the customer).
-
-    `repository_output("rake-app", "image_uri")` -> `"rake_app_image_uri"`.
-    """
-    return re.sub(r"[^a-z0-9]+", "_", repository_name) + f"_{attribute}"

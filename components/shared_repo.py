@@ -9,6 +9,7 @@ group. The resource-policy half (consumer accounts and/or an organization, pull 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -17,8 +18,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
-from components.aws_values import ACCOUNT_ID, ECR_REPOSITORY_ARN, ORG_ID, REPOSITORY_NAME
-from components.config_reader import format_problem
+from components.aws_values import ECR_REPOSITORY_ARN
+from components.config_errors import format_problem
 from components.iam import (
     DESCRIBE_ACTIONS,
     PULL_ACTIONS,
@@ -32,22 +33,24 @@ from components.iam import (
     statement_id,
 )
 from components.provider import RegistryLogin
-from components.settings import DEFAULT_KEEP_RELEASE_IMAGES, RepositorySettings, Settings
 
 TYPE = "ecr-cross-account:components:SharedRepo"
 
 # The image platform; the Fargate task's runtimePlatform (LINUX/X86_64) must match it.
 IMAGE_PLATFORM = "linux/amd64"
 
-# A repository encrypted with a customer-managed key also needs the key for every image layer.
+# A repository encrypted with a KMS key (`kmsKeyArn`) needs no key permission in any grant: at
+# creation ECR gives itself grants on the key, and on push and pull ECR, not the caller, asks KMS
+# for the data key (GenerateDataKey, Decrypt) and decrypts the layers before they are pulled. So a
+# consumer in another account needs neither kms:Decrypt nor a statement in the key's policy;
+# only the repository's creator needs kms:CreateGrant and kms:DescribeKey (README).
 # https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html
-KMS_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
 
 
 class Grants:
     """The grant methods shared by a repository of this stack and a reference to another's.
 
-    Subclasses set `repository_arn` and `kms_key_arn`. Each grant returns the statements to put in
+    Subclasses set `repository_arn`. Each grant returns the statements to put in
     the grantee's identity policy, for example `grant_pull()` on rake-app resolves to
     `[{"Sid": "EcrLogin", ..., "Resource": "*"},
     {"Sid": "PullRakeApp", "Effect": "Allow", "Action": [the three pull actions],
@@ -56,7 +59,6 @@ class Grants:
     """
 
     repository_arn: pulumi.Output[str]
-    kms_key_arn: pulumi.Input[str] | None
 
     def grant_pull(self) -> pulumi.Output[list[PolicyStatement]]:
         """Statements that let the grantee pull this repository's images."""
@@ -71,19 +73,15 @@ class Grants:
         return self._grant("PullPush", (*PULL_ACTIONS, *PUSH_ACTIONS, *DESCRIBE_ACTIONS))
 
     def _grant(self, verb: str, actions: Sequence[str]) -> pulumi.Output[list[PolicyStatement]]:
-        def statements(arn: str, kms_key_arn: str | None) -> list[PolicyStatement]:
+        def statements(arn: str) -> list[PolicyStatement]:
             name = arn.split(":repository/", 1)[-1]
             # `docker login` needs ecr:GetAuthorizationToken, which is registry-level and has no
             # resource-level permissions: it is only ever granted here, on "*", never in a
-            # repository policy (where it has no effect).
-            result = [auth_token_statement(), allow(actions, [arn], sid=statement_id(verb, name))]
-            if kms_key_arn:
-                result.append(allow(KMS_ACTIONS, [kms_key_arn], sid=statement_id("Kms", name)))
-            return result
+            # repository policy (where it has no effect). No KMS statement, even for a
+            # KMS-encrypted repository: see the note on encryption above.
+            return [auth_token_statement(), allow(actions, [arn], sid=statement_id(verb, name))]
 
-        return pulumi.Output.all(self.repository_arn, self.kms_key_arn).apply(
-            lambda values: statements(values[0], values[1])
-        )
+        return self.repository_arn.apply(statements)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,22 +93,21 @@ class RepoRef(Grants):
     """
 
     repository_arn: pulumi.Output[str]
-    # Default: the repository uses AES256 (no key to grant).
-    kms_key_arn: pulumi.Input[str] | None = None
 
     @classmethod
-    def from_arn(
-        cls, arn: pulumi.Input[str], *, kms_key_arn: pulumi.Input[str] | None = None
-    ) -> RepoRef:
+    def from_arn(cls, arn: pulumi.Input[str]) -> RepoRef:
         """Refer to `arn:aws:ecr:<region>:<account>:repository/<name>`."""
         if isinstance(arn, str) and not ECR_REPOSITORY_ARN.fullmatch(arn):
             raise ValueError(format_problem("RepoRef.from_arn(arn)", "an ECR repository ARN", arn))
-        return cls(repository_arn=pulumi.Output.from_input(arn), kms_key_arn=kms_key_arn)
+        return cls(repository_arn=pulumi.Output.from_input(arn))
 
 
 @dataclass(frozen=True, kw_only=True)
 class SharedRepoArgs:
-    """What SharedRepo builds: the repository, its image, and its consumers."""
+    """What SharedRepo builds: the repository, its image, and its consumers.
+
+    Not re-checked here: the stack's settings (components/settings.py) validate every value.
+    """
 
     # ECR repository name, e.g. "rake-app".
     repository_name: str
@@ -128,58 +125,9 @@ class SharedRepoArgs:
     # Default: AES256 with an AWS-owned key.
     kms_key_arn: str | None = None
     # Default: keep the newest 10 tagged images.
-    keep_release_images: int = DEFAULT_KEEP_RELEASE_IMAGES
+    keep_release_images: int = 10
     # Default: `pulumi destroy` refuses to delete a repository that still holds images.
     force_delete: bool = False
-
-    @classmethod
-    def from_settings(
-        cls, repository: RepositorySettings, settings: Settings, registry: RegistryLogin
-    ) -> SharedRepoArgs:
-        """The args of one configured repository."""
-        return cls(
-            repository_name=repository.name,
-            source=repository.source,
-            image_tag=settings.image_tag,
-            registry=registry,
-            pull_accounts=repository.pull_accounts,
-            pull_org_id=repository.pull_org_id,
-            kms_key_arn=repository.kms_key_arn,
-            keep_release_images=settings.keep_release_images,
-            force_delete=settings.force_delete,
-        )
-
-
-def _validate(args: SharedRepoArgs) -> None:
-    problems = [
-        format_problem(f"SharedRepoArgs.pull_accounts[{i}]", "a 12-digit AWS account ID", a)
-        for i, a in enumerate(args.pull_accounts)
-        if not ACCOUNT_ID.fullmatch(a)
-    ]
-    if not REPOSITORY_NAME.fullmatch(args.repository_name):
-        problems.append(
-            format_problem(
-                "SharedRepoArgs.repository_name", "an ECR repository name", args.repository_name
-            )
-        )
-    if args.pull_org_id is not None and not ORG_ID.fullmatch(args.pull_org_id):
-        problems.append(
-            format_problem(
-                "SharedRepoArgs.pull_org_id", "an AWS Organizations ID", args.pull_org_id
-            )
-        )
-    if args.keep_release_images < 1:
-        problems.append(
-            format_problem(
-                "SharedRepoArgs.keep_release_images", "at least 1", args.keep_release_images
-            )
-        )
-    if len(PurePosixPath(args.source).parts) < 2:
-        problems.append(
-            format_problem("SharedRepoArgs.source", "a directory below the context", args.source)
-        )
-    if problems:
-        raise ValueError("\n".join(problems))
 
 
 class SharedRepo(pulumi.ComponentResource, Grants):
@@ -198,9 +146,7 @@ class SharedRepo(pulumi.ComponentResource, Grants):
         self, name: str, args: SharedRepoArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TYPE, name, None, opts)
-        _validate(args)
         child = pulumi.ResourceOptions(parent=self)
-        self.kms_key_arn = args.kms_key_arn
         self.repository = aws.ecr.Repository(
             f"{name}-repo",
             name=args.repository_name,
@@ -266,3 +212,11 @@ class SharedRepo(pulumi.ComponentResource, Grants):
                 "image_uri": self.image_uri,
             }
         )
+
+
+def repository_output(repository_name: str, attribute: str) -> str:
+    """The stack output a repository's attribute is exported under (and read by the customer).
+
+    `repository_output("rake-app", "image_uri")` -> `"rake_app_image_uri"`.
+    """
+    return re.sub(r"[^a-z0-9]+", "_", repository_name) + f"_{attribute}"

@@ -1,24 +1,29 @@
 """Where a customer stack's vendor images come from: the vendor stack's outputs, or pinned config.
 
 With `vendorStack`, a StackReference reads `<repo>_image_uri` and `<repo>_repository_arn`, the
-names the vendor stack exports (`components.settings.repository_output`), so both stacks agree by
+names the vendor stack exports (`components.shared_repo.repository_output`), so both stacks agree by
 construction. A customer without access to the vendor's Pulumi state sets `vendorImage` and
 `vendorRepositoryArn` instead. Either way the image is pinned by digest and the repository is a
 `RepoRef`, whose pull grant goes into the customer's execution role.
+
+Through the reference the customer also learns who the vendor shares each repository with
+(`<repo>_pull_accounts`, `<repo>_pull_org_id`), and fails at preview, naming its account, when
+it is not among them: otherwise the first sign would be tasks that cannot pull. With
+`vendorImage` there is nothing to read, and the check is skipped.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import pulumi
 
 from components.aws_values import ECR_IMAGE_BY_DIGEST, ECR_REPOSITORY_ARN
-from components.config_reader import format_problem
-from components.settings import Settings, repository_output
-from components.shared_repo import RepoRef
+from components.config_errors import format_problem
+from components.shared_repo import RepoRef, repository_output
 
 # Logical name of the StackReference resource (its `name` input is the configured stack).
 STACK_REFERENCE_NAME: Final = "vendor"
@@ -34,18 +39,26 @@ class VendorImage:
     repository: RepoRef
 
 
-def vendor_images(settings: Settings) -> dict[str, VendorImage]:
+@dataclass(frozen=True, kw_only=True)
+class VendorSource:
+    """Where the vendor's images come from: its stack's outputs, or a pinned image + ARN."""
+
+    # Exactly one of `stack` and `image` is set; `repository_arn` goes with `image`.
+    stack: str | None = None
+    image: str | None = None
+    repository_arn: str | None = None
+
+
+def vendor_images(
+    names: Sequence[str], vendor: VendorSource | None, *, account_id: str
+) -> dict[str, VendorImage]:
     """The vendor images the app's containers name (`vendorRepository`), by repository name.
 
     Empty when no container uses a vendor image; settings has already checked that exactly one of
-    `vendorStack` and `vendorImage` is set otherwise.
+    `vendorStack` and `vendorImage` is set otherwise. `account_id` is the customer's account: with
+    `vendorStack`, each image resolves only if the vendor shares its repository with it.
     """
-    names = sorted(
-        {c.vendor_repository for c in settings.app.containers if c.vendor_repository}
-        if settings.app
-        else set()
-    )
-    vendor = settings.vendor
+    names = sorted(set(names))
     if not names or vendor is None:
         return {}
     if vendor.stack is None:
@@ -53,7 +66,7 @@ def vendor_images(settings: Settings) -> dict[str, VendorImage]:
         return {
             name: VendorImage(
                 image_uri=pulumi.Output.from_input(vendor.image),
-                repository=RepoRef.from_arn(vendor.repository_arn, kms_key_arn=vendor.kms_key_arn),
+                repository=RepoRef.from_arn(vendor.repository_arn),
             )
             for name in names
         }
@@ -75,16 +88,41 @@ def vendor_images(settings: Settings) -> dict[str, VendorImage]:
 
         return reference.get_output(key).apply(checked)
 
+    def shared_with_us(name: str) -> pulumi.Output[None]:
+        accounts_key = repository_output(name, "pull_accounts")
+
+        def check(values: list[Any]) -> None:
+            accounts, org_id = values
+            if not isinstance(accounts, list):  # a vendor stack deployed before this output
+                raise ValueError(
+                    format_problem(
+                        f"{stack} output {accounts_key}", "the accounts that may pull", accounts
+                    )
+                )
+            # Membership of the vendor's organization cannot be checked from here (it needs
+            # organizations:DescribeOrganization); an org-wide share passes.
+            if account_id not in accounts and not org_id:
+                raise ValueError(
+                    f"{stack} does not share {name} with account {account_id} "
+                    f"(it may be pulled by {', '.join(accounts) or 'no other account'}): the "
+                    f"vendor adds it to `repositories.{name}.pullAccounts` and runs `pulumi up`."
+                )
+
+        return pulumi.Output.all(
+            reference.get_output(accounts_key),
+            reference.get_output(repository_output(name, "pull_org_id")),
+        ).apply(check)
+
+    def image(name: str) -> pulumi.Output[str]:
+        # A tag can be re-pointed; a digest makes a new vendor image a visible diff.
+        uri = output(name, "image_uri", ECR_IMAGE_BY_DIGEST, "an ECR image pinned by digest")
+        return pulumi.Output.all(uri, shared_with_us(name)).apply(lambda values: str(values[0]))
+
     return {
         name: VendorImage(
-            # A tag can be re-pointed; a digest makes a new vendor image a visible diff.
-            image_uri=output(
-                name, "image_uri", ECR_IMAGE_BY_DIGEST, "an ECR image pinned by digest"
-            ),
+            image_uri=image(name),
             repository=RepoRef.from_arn(
-                output(name, "repository_arn", ECR_REPOSITORY_ARN, "an ECR repository ARN"),
-                # Exported only when the vendor encrypts the repository with its own KMS key.
-                kms_key_arn=reference.get_output(repository_output(name, "kms_key_arn")),
+                output(name, "repository_arn", ECR_REPOSITORY_ARN, "an ECR repository ARN")
             ),
         )
         for name in names

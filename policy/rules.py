@@ -32,6 +32,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+# Shared with the components: the load balancer's public-ingress tag (on the one group that may
+# accept the internet, on TCP 80/443 only, see above) and the retention periods CloudWatch Logs
+# accepts (0 would mean "never expire").
+from components.aws_values import LOG_RETENTION_DAYS, PUBLIC_INGRESS_TAG
 from components.iam import AUTH_TOKEN_ACTION, DESCRIBE_ACTIONS, PULL_ACTIONS
 
 Props = Mapping[str, Any]
@@ -104,19 +108,10 @@ ADMIN_MANAGED_POLICIES: Final = ("AdministratorAccess", "IAMFullAccess", "PowerU
 SECRET_LOOKING_NAME: Final = re.compile(r"KEY|SECRET|TOKEN|PASSWORD", re.IGNORECASE)
 IMAGE_DIGEST: Final = re.compile(r"@sha256:[0-9a-f]{64}$")
 
-# The tag that marks the load balancer's security group: the one group that may accept the
-# internet, on TCP 80/443 only (see the module docstring).
-PUBLIC_INGRESS_TAG: Final = ("network-exposure", "internet-facing-load-balancer")
 OPEN_CIDRS: Final = frozenset({"0.0.0.0/0", "::/0"})
 WEB_PORTS: Final = frozenset({80, 443})
 TCP_PROTOCOLS: Final = frozenset({"tcp", "6"})
 
-# The values CloudWatch Logs accepts for a retention period (0 would mean "never expire").
-# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
-LOG_RETENTION_DAYS: Final = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
 
 _ACCOUNT_ID: Final = re.compile(r"\d{12}")
 _PRINCIPAL_ARN: Final = re.compile(r"arn:[a-z-]+:(?:iam|sts)::(?P<account>\d{12}):")

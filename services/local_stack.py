@@ -212,15 +212,23 @@ EXAMPLE_TEXT = (
 )
 
 
-def curl_example(url: str, api_key: str) -> str:
+def curl_example(url: str, api_key: str | None) -> str:
+    """The example call; `api_key=None` (the key came from the environment) refers to the
+    variable instead, so a key someone chose never lands in a terminal's scrollback or a log."""
     body = '{"text": "' + EXAMPLE_TEXT + '"}'
+    header = (
+        shlex.quote(f"{API_KEY_HEADER}: {api_key}")
+        if api_key is not None
+        else f'"{API_KEY_HEADER}: ${API_KEY_ENV}"'
+    )
     return (
-        f"curl -s -H {shlex.quote(f'{API_KEY_HEADER}: {api_key}')} "
+        f"curl -s -H {header} "
         f"-H 'Content-Type: application/json' -d {shlex.quote(body)} {url}/keywords"
     )
 
 
 def main() -> int:
+    from_environment = bool(os.environ.get(API_KEY_ENV))
     api_key = os.environ.get(API_KEY_ENV) or secrets.token_urlsafe(32)
     try:
         ports = ports_from_environment(os.environ)
@@ -238,12 +246,13 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     try:
         with LocalStack(api_key=api_key, ports=ports) as stack:
-            if os.environ.get(API_KEY_ENV):
+            if from_environment:
                 print(f"API key: from the {API_KEY_ENV} environment variable", flush=True)
             else:
                 print(f"API key (generated; set {API_KEY_ENV} to choose one): {api_key}")
             edge = stack.url(NLP_CLIENT)
-            print(f"\nThe NLP API is up at {edge}. Try:\n\n  {curl_example(edge, api_key)}\n")
+            example = curl_example(edge, None if from_environment else api_key)
+            print(f"\nThe NLP API is up at {edge}. Try:\n\n  {example}\n")
             print("Ctrl-C stops it.", flush=True)
             while True:
                 time.sleep(_POLL_SECONDS)

@@ -35,7 +35,7 @@ PROSE_PORT = 8082
 
 # Seconds an idle keep-alive connection stays open. It must exceed the idle timeout of whatever
 # pools connections to a service, or the pool reuses a connection the service is closing and the
-# request fails (a 502): the ALB's 60 s (components/fargate_app.py) in front of the edge, and the
+# request fails (a 502): the ALB's 60 s (components/load_balancer.py) in front of the edge, and the
 # edge's pool (NlpClientSettings.upstream_keep_alive_timeout) in front of the upstreams.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout
 KEEP_ALIVE_SECONDS = 75

@@ -24,18 +24,22 @@ The test is configured by environment variables (README, "Prove it on your accou
 from __future__ import annotations
 
 import copy
-import json
 import re
+import signal
+import subprocess
+import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from components.aws_values import ACCOUNT_ID, ROLE_ARN
-from components.settings import PROJECT, AppSettings
+from components.fargate_app import FargateAppArgs
+from components.settings import PROJECT
+from tools.live_check import http_json as http_json  # the acceptance test calls the API with it
+from tools.live_check import wait_for_200
 
 SIDES: Final = ("vendor", "customer")
 STATIC_KEY_VARIABLES: Final = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -308,7 +312,7 @@ def expected_creates(config: Mapping[str, Any]) -> dict[str, int]:
             "aws:ecs/service:Service": 1,
             "aws:lb/loadBalancer:LoadBalancer": 1,
             "aws:ec2/natGateway:NatGateway": NAT_GATEWAYS_BY_STRATEGY[
-                app.get("natGateways", AppSettings.nat_gateways)
+                app.get("natGateways", FargateAppArgs.nat_gateways)
             ],
         }
     return expected
@@ -318,35 +322,6 @@ def creates_by_type(steps: Iterable[tuple[str, str]], types: Iterable[str]) -> d
     """Count `(op, type)` preview steps that create each of `types` (0 for none)."""
     counts = Counter(type_ for op, type_ in steps if op == "create")
     return {type_: counts[type_] for type_ in types}
-
-
-def http_json(
-    method: str,
-    url: str,
-    *,
-    body: Any = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
-) -> tuple[int, Any]:
-    """One HTTP call: `(status, body)`, error statuses included (no exception). The body is
-    decoded JSON, or the text itself when it is not JSON (a load balancer's own error page)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, _decoded(response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, _decoded(error.read())
-
-
-def _decoded(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw.decode(errors="replace")
 
 
 def wait_until_healthy(
@@ -360,20 +335,126 @@ def wait_until_healthy(
 ) -> int:
     """Poll `GET <url>/health` until it answers 200 (returns the number of attempts); raise
     TimeoutError naming the last answer when `timeout` seconds pass first."""
-    deadline = clock() + timeout
-    attempts = 0
-    while True:
-        attempts += 1
+    return wait_for_200(
+        f"{url}/health",
+        timeout=timeout,
+        interval=interval,
+        request_timeout=request_timeout,
+        clock=clock,
+        sleep=sleep,
+    )
+
+
+# ---- Time limits: every `up` and `destroy` ends on its own, before the test's own limit -------
+# Worst case, in order: both `up`s, the health wait, both `destroy`s (the `finally` runs them even
+# after an `up` ran out of time). Each is a real `pulumi` process (`run_bounded`): at its limit it
+# gets SIGINT, on which Pulumi stops starting new steps, waits for those in flight, writes the
+# state and releases the stack's lock (and the ECS service rolls back, `sigint_rollback`), and
+# SIGKILL only if it has not exited STOP_GRACE_S later.
+OPERATION_LIMITS_S: Final = {
+    ("up", "vendor"): 900.0,  # build and push one small image
+    # VPC, NAT gateway, ALB, two image builds, then the service's deployment wait
+    # (components/fargate_app.py, SERVICE_DEPLOY_TIMEOUT_MINUTES: 30 min) with room to spare.
+    ("up", "customer"): 2700.0,
+    ("destroy", "customer"): 1200.0,  # the service drains; NAT gateway and ENIs go slowly
+    ("destroy", "vendor"): 300.0,
+}
+HEALTH_TIMEOUT_S: Final = 300.0  # `up` has already waited for a steady service
+STOP_GRACE_S: Final = 300.0
+# Stack creation, HTTP calls and the interrupted operation's grace period.
+OVERHEAD_S: Final = 600.0
+TEST_TIME_LIMIT_S: Final = sum(OPERATION_LIMITS_S.values()) + HEALTH_TIMEOUT_S + OVERHEAD_S
+
+
+class OperationFailed(RuntimeError):
+    """A `pulumi` command exited non-zero, or ran out of time (`timed_out`)."""
+
+    def __init__(self, message: str, *, timed_out: bool) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+def run_bounded(
+    argv: Sequence[str],
+    *,
+    limit_s: float,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    grace_s: float = STOP_GRACE_S,
+    on_line: Callable[[str], None] = lambda line: None,
+) -> None:
+    """Run `argv`, passing each output line (stdout and stderr merged) to `on_line`. At
+    `limit_s` seconds send SIGINT, and SIGKILL `grace_s` later; raise OperationFailed on a
+    non-zero exit or a timeout (saying which)."""
+    with subprocess.Popen(
+        list(argv),
+        env=None if env is None else dict(env),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as process:
+        assert process.stdout is not None
+        stream = process.stdout
+
+        def pump() -> None:
+            for line in stream:
+                on_line(line.rstrip("\n"))
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        timed_out = False
         try:
-            status, _ = http_json("GET", f"{url}/health", timeout=request_timeout)
-            last = f"HTTP {status}"
-        except OSError as error:  # refused, reset, DNS name not there yet, timed out
-            status, last = 0, f"{type(error).__name__}: {error}"
-        if status == 200:
-            return attempts
-        if clock() >= deadline:
-            raise TimeoutError(
-                f"{url}/health did not answer 200 within {timeout:g} s "
-                f"({attempts} attempts; last: {last})."
-            )
-        sleep(interval)
+            process.wait(timeout=limit_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        reader.join(timeout=10)
+    command = " ".join(argv[:2])
+    if timed_out:
+        raise OperationFailed(
+            f"`{command}` ran out of its {limit_s:g} s and was interrupted "
+            f"(exit {process.returncode})",
+            timed_out=True,
+        )
+    if process.returncode != 0:
+        raise OperationFailed(f"`{command}` exited {process.returncode}", timed_out=False)
+
+
+def recovery_hint(
+    stack: str, *, backend_url: str, temporary: bool, env_prefix: str, passphrase_file: Path
+) -> str:
+    """How to finish a stack a failed or timed-out run left behind, from the project directory.
+
+    A `pulumi` process that was killed (not interrupted) leaves the stack's lock, which makes
+    every later command fail with "the stack is currently locked"; one killed mid-step also leaves
+    pending operations in the state.
+    """
+    lock = f"{backend_url}/.pulumi/locks/{DIY_ORGANIZATION}/{PROJECT}/{stack}/"
+    where = (
+        f"The state is in {backend_url}, a temporary directory of this run: pytest keeps its "
+        "last three runs' directories on this machine, and a CI runner's is gone with the job "
+        "(set ACCEPTANCE_BACKEND_URL in CI, PULUMI_BACKEND_URL locally, to keep it)."
+        if temporary
+        else f"The state is in {backend_url}."
+    )
+    return "\n".join(
+        [
+            f"To finish {stack} (from the project directory):",
+            f"  export {env_prefix}PULUMI_BACKEND_URL={backend_url} "
+            f'PULUMI_CONFIG_PASSPHRASE="$(cat {passphrase_file})"',
+            f"  pulumi cancel --stack {stack} --yes   # 'currently locked': removes the lock "
+            f"the killed run left in {lock}",
+            f"  pulumi stack export --stack {stack} --file {stack}.json   # 'pending operations': "
+            'delete the "pending_operations" entries (check those resources in AWS), then',
+            f"  pulumi stack import --stack {stack} --file {stack}.json",
+            f"  pulumi destroy --stack {stack} --yes",
+            where,
+        ]
+    )

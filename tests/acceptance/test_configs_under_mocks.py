@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from components.settings import PROJECT, repository_output
+from components.settings import PROJECT
+from components.shared_repo import repository_output
 from tests.acceptance.harness import (
     MAX_TOKEN_LENGTH,
     AccountAccess,

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
+import sys
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
 
 import pytest
 
+from components.fargate_app import SERVICE_DEPLOY_TIMEOUT_MINUTES
+from tests.acceptance import test_two_accounts as two_accounts
 from tests.acceptance.harness import (
+    HEALTH_TIMEOUT_S,
+    OPERATION_LIMITS_S,
     SEED_KEYWORDS,
+    STOP_GRACE_S,
+    TEST_TIME_LIMIT_S,
     AccountAccess,
+    OperationFailed,
     account_access,
     creates_by_type,
     customer_config,
@@ -21,6 +27,8 @@ from tests.acceptance.harness import (
     missing_requirements,
     per_run_name,
     per_run_names,
+    recovery_hint,
+    run_bounded,
     run_label,
     skip_reason,
     stack_settings_document,
@@ -30,6 +38,9 @@ from tests.acceptance.harness import (
     vendor_stack_source,
     wait_until_healthy,
 )
+from tests.ci.workflow_calls import load_workflow
+from tests.infra.conftest import ROOT
+from tests.utils.loopback import JsonHandler, serving
 from tools.stack_files import read_stack_config
 
 VENDOR_ID = "210987654321"
@@ -274,7 +285,7 @@ def test_creates_by_type_counts_only_creates_of_the_asked_types() -> None:
     }
 
 
-class _Api(http.server.BaseHTTPRequestHandler):
+class _Api(JsonHandler):
     """A loopback stand-in for the load balancer: /health fails twice, then answers 200."""
 
     health_calls = 0
@@ -282,39 +293,23 @@ class _Api(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         type(self).health_calls += 1
         if type(self).health_calls <= 2:
-            self._send(503, b"<html>503 Service Temporarily Unavailable</html>")
+            self.send(503, b"<html>503 Service Temporarily Unavailable</html>")
         else:
-            self._send(200, b'{"status":"UP"}')
+            self.send(200, b'{"status":"UP"}')
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.headers.get("X-API-Key") != "k":
-            self._send(400, b'{"message":"missing key in request header"}')
+            self.send(400, b'{"message":"missing key in request header"}')
         else:
-            self._send(200, json.dumps(SEED_KEYWORDS if body["text"] else []).encode())
-
-    def _send(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+            self.send(200, json.dumps(SEED_KEYWORDS if body["text"] else []).encode())
 
 
 @pytest.fixture
 def api() -> Iterator[str]:
     _Api.health_calls = 0
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Api)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(_Api) as url:
+        yield url
 
 
 def test_http_json_returns_status_and_body_for_success_and_error(api: str) -> None:
@@ -352,3 +347,122 @@ def test_wait_until_healthy_gives_up_at_the_deadline_naming_the_last_answer() ->
         "http://127.0.0.1:9/health did not answer 200 within 25 s (4 attempts; last: "
         "URLError: <urlopen error [Errno 111] Connection refused>"
     )
+
+
+def test_every_operation_has_a_limit_and_all_fit_below_the_tests() -> None:
+    # Worst case: both `up`s, the health wait, both `destroy`s, one after the other.
+    assert set(OPERATION_LIMITS_S) == {
+        ("up", "vendor"),
+        ("up", "customer"),
+        ("destroy", "customer"),
+        ("destroy", "vendor"),
+    }
+    assert sum(OPERATION_LIMITS_S.values()) + HEALTH_TIMEOUT_S + STOP_GRACE_S < TEST_TIME_LIMIT_S
+    # The customer's `up` outlasts the ECS service's own deployment wait, so a failing
+    # deployment fails `up` (and rolls back) before the harness interrupts it.
+    assert OPERATION_LIMITS_S[("up", "customer")] > SERVICE_DEPLOY_TIMEOUT_MINUTES * 60 + 600
+
+
+def test_the_test_and_its_ci_job_have_room_for_the_limits() -> None:
+    timeouts = [
+        m.kwargs.get("timeout", m.args[0] if m.args else None)
+        for m in two_accounts.pytestmark
+        if m.name == "timeout"
+    ]
+    job = load_workflow(ROOT / ".github" / "workflows" / "acceptance.yml")["jobs"]["acceptance"]
+    sessions = {
+        int(s["with"]["role-duration-seconds"])
+        for s in job["steps"]
+        if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
+    }
+
+    assert timeouts == [TEST_TIME_LIMIT_S]
+    # GitHub kills the job (and the test's `finally`) at timeout-minutes; the credentials must
+    # outlive the job.
+    assert TEST_TIME_LIMIT_S + 600 <= int(job["timeout-minutes"]) * 60 <= min(sessions)
+
+
+def test_run_bounded_passes_each_line_and_returns_on_success() -> None:
+    lines: list[str] = []
+
+    run_bounded([sys.executable, "-c", "print('a'); print('b')"], limit_s=30, on_line=lines.append)
+
+    assert lines == ["a", "b"]
+
+
+def test_run_bounded_names_the_exit_code_of_a_failed_command() -> None:
+    with pytest.raises(OperationFailed) as error:
+        run_bounded([sys.executable, "-c", "raise SystemExit(3)"], limit_s=30)
+
+    assert (str(error.value), error.value.timed_out) == (f"`{sys.executable} -c` exited 3", False)
+
+
+def test_run_bounded_interrupts_at_the_limit_so_the_command_can_clean_up() -> None:
+    # As Pulumi does on SIGINT: finish what is in flight (here: say so), then exit.
+    script = (
+        "import signal, sys, time\n"
+        "def stop(*_):\n"
+        "    print('interrupted, releasing the lock', flush=True); sys.exit(255)\n"
+        "signal.signal(signal.SIGINT, stop)\n"
+        "print('working', flush=True); time.sleep(60)\n"
+    )
+    lines: list[str] = []
+
+    with pytest.raises(OperationFailed) as error:
+        run_bounded([sys.executable, "-c", script], limit_s=1, grace_s=30, on_line=lines.append)
+
+    assert lines == ["working", "interrupted, releasing the lock"]
+    assert (str(error.value), error.value.timed_out) == (
+        f"`{sys.executable} -c` ran out of its 1 s and was interrupted (exit 255)",
+        True,
+    )
+
+
+def test_run_bounded_kills_a_command_that_ignores_the_interrupt() -> None:
+    script = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(60)\n"
+
+    with pytest.raises(OperationFailed) as error:
+        run_bounded([sys.executable, "-c", script], limit_s=0.5, grace_s=0.5)
+
+    assert str(error.value).endswith("ran out of its 0.5 s and was interrupted (exit -9)")
+
+
+def test_recovery_hint_names_the_lock_the_commands_and_a_temporary_states_place() -> None:
+    hint = recovery_hint(
+        "acc-a1b2c3-customer",
+        backend_url="file:///tmp/pytest-of-ci/pytest-7/test_up0/state",
+        temporary=True,
+        env_prefix="AWS_PROFILE=customer ",
+        passphrase_file=Path("/tmp/pytest-of-ci/pytest-7/test_up0/passphrase"),
+    )
+
+    assert hint.splitlines() == [
+        "To finish acc-a1b2c3-customer (from the project directory):",
+        "  export AWS_PROFILE=customer PULUMI_BACKEND_URL=file:///tmp/pytest-of-ci/pytest-7/"
+        'test_up0/state PULUMI_CONFIG_PASSPHRASE="$(cat /tmp/pytest-of-ci/pytest-7/test_up0/'
+        'passphrase)"',
+        "  pulumi cancel --stack acc-a1b2c3-customer --yes   # 'currently locked': removes the "
+        "lock the killed run left in file:///tmp/pytest-of-ci/pytest-7/test_up0/state/.pulumi/"
+        "locks/organization/ecr-cross-account/acc-a1b2c3-customer/",
+        "  pulumi stack export --stack acc-a1b2c3-customer --file acc-a1b2c3-customer.json   # "
+        "'pending operations': delete the \"pending_operations\" entries (check those resources "
+        "in AWS), then",
+        "  pulumi stack import --stack acc-a1b2c3-customer --file acc-a1b2c3-customer.json",
+        "  pulumi destroy --stack acc-a1b2c3-customer --yes",
+        "The state is in file:///tmp/pytest-of-ci/pytest-7/test_up0/state, a temporary "
+        "directory of this run: pytest keeps its last three runs' directories on this machine, "
+        "and a CI runner's is gone with the job (set ACCEPTANCE_BACKEND_URL in CI, "
+        "PULUMI_BACKEND_URL locally, to keep it).",
+    ]
+
+
+def test_recovery_hint_with_a_configured_backend_says_where_the_state_is() -> None:
+    hint = recovery_hint(
+        "acc-a1b2c3-vendor",
+        backend_url="s3://state-bucket",
+        temporary=False,
+        env_prefix="",
+        passphrase_file=Path("/tmp/p"),
+    )
+
+    assert hint.splitlines()[-1] == "The state is in s3://state-bucket."

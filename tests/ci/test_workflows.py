@@ -197,7 +197,34 @@ def test_deploy_runs_customer_after_vendor_each_in_its_environment() -> None:
             "command": "up",
             "aws-role-arn": f"${{{{ vars.{side.upper()}_AWS_ROLE_ARN }}}}",
             "environment": side,
-        }
+        } | ({"check-service": "true"} if side == "customer" else {})  # GitHub's YAML: a string
+
+
+def test_deploy_fails_unless_the_live_service_answers_with_the_key_masked() -> None:
+    # The customer's `up` ends with GET /health, /health/rake and /health/prose (tools.live_check
+    # exits 1 on any answer but 200, tests/ci/test_live_check.py); the key is masked first.
+    workflow = _workflow("pulumi-stack.yml")
+    (check,) = [
+        s for s in workflow["jobs"]["pulumi"]["steps"] if "tools.live_check" in s.get("run", "")
+    ]
+    lines = check["run"].splitlines()
+
+    declared = workflow["on"]["workflow_call"]["inputs"]["check-service"]
+    assert (declared["type"], declared["default"]) == ("boolean", "false")
+    assert check["if"] == "inputs.check-service && inputs.command == 'up'"
+    assert lines == [
+        'API_KEY="$(pulumi config get apiKey --stack "$STACK")"',
+        'echo "::add-mask::$API_KEY"',
+        "export API_KEY",
+        ".venv/bin/python -m tools.live_check "
+        '"$(pulumi stack output service_url --stack "$STACK")"',
+    ]
+    assert check["env"] == {
+        "STACK": "${{ inputs.stack }}",
+        "PULUMI_BACKEND_URL": "${{ secrets.PULUMI_BACKEND_URL || vars.PULUMI_BACKEND_URL }}",
+        "PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+        "PULUMI_CONFIG_PASSPHRASE": "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
+    }
 
 
 def test_pulumi_step_runs_the_policy_pack_with_the_backend_from_secrets() -> None:

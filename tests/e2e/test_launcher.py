@@ -175,10 +175,21 @@ def test_launcher_without_api_key_prints_a_generated_key_the_curl_example_uses()
 def test_launcher_with_api_key_says_so_and_stops_all_three_on_sigint() -> None:
     with launched({API_KEY_ENV: TEST_API_KEY}) as run:
         printed = run.read_until_up()
-        # The key is printed only inside the curl example (the README's "with the API key").
+        # A key the user chose is never printed: the curl example reads "$API_KEY".
         assert printed == _banner(
-            f"API key: from the {API_KEY_ENV} environment variable", run.edge, TEST_API_KEY
+            f"API key: from the {API_KEY_ENV} environment variable", run.edge, None
         )
+        assert TEST_API_KEY not in "\n".join(printed)
+        if shutil.which("curl") is not None:  # the example works where the variable is set
+            curl = subprocess.run(
+                ["sh", "-c", printed[-3]],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+                env={**os.environ, API_KEY_ENV: TEST_API_KEY},
+            )
+            assert json.loads(curl.stdout)[0]["candidate"] == SEED_KEYWORDS[0][0]
         run.process.send_signal(signal.SIGINT)
         assert run.wait() == (0, ["SIGINT: stopped the services"], [])
         assert (run.leftovers(), run.listening()) == ([], [])
@@ -236,7 +247,7 @@ def test_local_stack_service_never_healthy_times_out_naming_it_and_stops_it(
     assert stack.first_exited() == RAKE_APP  # stopped (SIGTERM), not left running
 
 
-def _banner(key_line: str, edge: str, key: str) -> list[str]:
+def _banner(key_line: str, edge: str, key: str | None) -> list[str]:
     return [
         key_line,
         "",

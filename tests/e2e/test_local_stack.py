@@ -128,10 +128,12 @@ def test_python_m_services_starts_prints_curl_and_stops_on_sigterm() -> None:
     edge = f"http://127.0.0.1:{ports[NLP_CLIENT.port_env]}"
     assert "API key: from the API_KEY environment variable" in printed
     assert f"The NLP API is up at {edge}. Try:" in printed
+    # The key came from API_KEY: the example names the variable and never prints the key.
     assert (
-        f"  curl -s -H 'X-API-Key: {TEST_API_KEY}' -H 'Content-Type: application/json' -d "
+        "  curl -s -H \"X-API-Key: $API_KEY\" -H 'Content-Type: application/json' -d "
         f'\'{{"text": "{SEED_TEXT}"}}\' {edge}/keywords'
     ) in printed
+    assert not any(TEST_API_KEY in line for line in printed)
     assert (code, "SIGTERM: stopped the services" in rest) == (0, True)
     assert [check(int(ports[s.port_env])) is None for s in (NLP_CLIENT, RAKE_APP, PROSE_APP)] == [
         False

@@ -62,6 +62,7 @@ VENDOR_OUTPUTS: Mapping[str, Any] = {
     "rake_app_repository_url": VENDOR_REPOSITORY_URL,
     "rake_app_repository_arn": f"arn:aws:ecr:{VENDOR_REGION}:{VENDOR_ACCOUNT}:repository/rake-app",
     "rake_app_image_uri": VENDOR_IMAGE_URI,
+    "rake_app_pull_accounts": ["999988887777"],
 }
 # Expected action lists, written out once for every test's exact-policy assertion.
 PULL_ACTIONS = [
@@ -123,6 +124,9 @@ class Resource:
     # Resource options the engine sees: explicit `depends_on` URNs and `ignore_changes` names.
     dependencies: tuple[str, ...] = ()
     ignore_changes: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+    # `custom_timeouts` as the engine gets them: {"create": "30m", ...}, empty ones left out.
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
 
     @property
     def provider_urn(self) -> str:
@@ -235,11 +239,18 @@ def _iam(kind: str) -> Callable[[pulumi_mocks.MockResourceArgs, _Context], dict[
 
 
 def _login_profile(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
-    return {"password": f"generated-password-for-{args.inputs['user']}"}
+    # As the provider does: with a PGP key only the encrypted password, else the plain one.
+    user = args.inputs["user"]
+    if args.inputs.get("pgpKey"):
+        return {"encryptedPassword": f"pgp-encrypted-password-of-{user}", "keyFingerprint": "fp"}
+    return {"password": f"generated-password-for-{user}"}
 
 
 def _access_key(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
-    return {"secret": f"secret-key-of-{args.inputs['user']}"}
+    user = args.inputs["user"]
+    if args.inputs.get("pgpKey"):
+        return {"encryptedSecret": f"pgp-encrypted-secret-of-{user}", "keyFingerprint": "fp"}
+    return {"secret": f"secret-key-of-{user}"}
 
 
 def fake_secret_version_id(secret_string: Any) -> str:
@@ -345,17 +356,28 @@ def _fake_calls(ctx: _Context) -> dict[str, dict[str, Any]]:
             "description": ctx.region,
             "endpoint": f"ec2.{ctx.region}.amazonaws.com",
         },
-        "aws:index/getAvailabilityZones:getAvailabilityZones": {
-            "id": ctx.region,
-            "names": [f"{ctx.region}a", f"{ctx.region}b", f"{ctx.region}c"],
-            "zoneIds": ["use2-az1", "use2-az2", "use2-az3"],
-        },
         "aws:index/getPartition:getPartition": {
             "id": "aws",
             "partition": "aws",
             "dnsSuffix": "amazonaws.com",
         },
     }
+
+
+AVAILABILITY_ZONES_TOKEN = "aws:index/getAvailabilityZones:getAvailabilityZones"
+
+
+def _availability_zones(ctx: _Context, args: Mapping[str, Any]) -> dict[str, Any]:
+    """The region's zones as EC2 lists them, with an opted-in Local Zone that sorts first
+    (`<region>-lax-1a`), unless a `zone-type` filter keeps standard zones only."""
+    zones = {f"{ctx.region}-lax-1a": "local-zone"} | {
+        f"{ctx.region}{letter}": "availability-zone" for letter in "abcd"
+    }
+    types = next(
+        (f["values"] for f in args.get("filters") or [] if f.get("name") == "zone-type"), None
+    )
+    names = sorted(name for name, kind in zones.items() if types is None or kind in types)
+    return {"id": ctx.region, "names": names, "zoneIds": [f"zone-{n}" for n in names]}
 
 
 # What a first preview knows of a resource being created besides its inputs: the name the
@@ -394,6 +416,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 providers=dict(meta.get("providers", {})),
                 dependencies=tuple(meta.get("dependencies", ())),
                 ignore_changes=tuple(meta.get("ignore_changes", ())),
+                delete_before_replace=bool(meta.get("delete_before_replace")),
+                custom_timeouts=dict(meta.get("custom_timeouts", {})),
             )
         )
         faker = FAKE_OUTPUTS.get(args.typ)
@@ -416,6 +440,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.run.calls.append((args.token, args.args, args.provider or ""))
+        if args.token == AVAILABILITY_ZONES_TOKEN:
+            return _availability_zones(self.ctx, args.args), []
         return _fake_calls(self.ctx).get(args.token, {}), []
 
 
@@ -442,7 +468,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             "providers": dict(getattr(request, "providers", {})),
             "dependencies": list(getattr(request, "dependencies", [])),
             "ignore_changes": list(getattr(request, "ignoreChanges", [])),
+            "delete_before_replace": getattr(request, "deleteBeforeReplace", False),
+            "custom_timeouts": _timeouts(getattr(request, "customTimeouts", None)),
         }
+
+
+def _timeouts(timeouts: Any) -> dict[str, str]:
+    if timeouts is None:
+        return {}
+    values = {k: getattr(timeouts, k, "") for k in ("create", "update", "delete")}
+    return {k: v for k, v in values.items() if v}
 
 
 def yaml_config(path: Path) -> dict[str, Any]:

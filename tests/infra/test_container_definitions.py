@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from components.container_definitions import (
     Container,
     LogSettings,
@@ -25,7 +27,7 @@ def test_container_definition_full_container_renders_every_aws_key() -> None:
         "name": "nlp-client",
         "image": "999988887777.dkr.ecr.us-west-2.amazonaws.com/nlp-client@sha256:abc",
         "essential": True,
-        "portMappings": [{"containerPort": 8080, "protocol": "tcp", "name": "nlp-client"}],
+        "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
         "environment": [
             {"name": "PROSE_ENDPOINT", "value": "x"},
             {"name": "RAKE_ENDPOINT", "value": "http://localhost:8081"},
@@ -106,3 +108,28 @@ def test_container_definitions_keeps_order_and_gives_each_its_own_log_prefix() -
         ("b", "b"),
         ("a", "a"),
     ]
+
+
+# ECS's rule for a port mapping's `name`: lower-case letters, digits, `_` and `-`, at most 64
+# characters, not starting with `-`. Container names may be up to 255 of [A-Za-z0-9_-].
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html
+PORT_MAPPING_NAME = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}")
+
+
+def test_container_definition_port_mappings_are_valid_for_any_container_name() -> None:
+    # Names the config accepts (components.aws_values.CONTAINER_NAME) that the mapping rule does
+    # not: upper case, a leading hyphen, more than 64 characters.
+    names = ["Edge_Proxy", "-edge", "e" * 200]
+
+    mappings = [
+        mapping
+        for name in names
+        for mapping in container_definition(
+            Container(name=name, image="r@sha256:1", port=8081), LOGS
+        )["portMappings"]
+    ]
+
+    assert mappings == [{"containerPort": 8081, "protocol": "tcp"}] * 3
+    assert [
+        m["name"] for m in mappings if not PORT_MAPPING_NAME.fullmatch(m.get("name", "ok"))
+    ] == []

@@ -28,6 +28,7 @@ from tests.infra.app_helpers import (
     write_logs_statement,
 )
 from tests.infra.conftest import (
+    AVAILABILITY_ZONES_TOKEN,
     LOGIN_STATEMENT,
     TEST_API_KEY,
     VENDOR_IMAGE_URI,
@@ -73,10 +74,6 @@ APP = {
             "port": 8080,
             "ingress": True,
             "dependsOn": ["rake-app", "prose-app"],
-            "environment": {
-                "RAKE_ENDPOINT": "http://localhost:8081",
-                "PROSE_ENDPOINT": "http://localhost:8082",
-            },
         },
         {
             "name": "rake-app",
@@ -174,8 +171,16 @@ def test_customer_exec_role_uses_star_for_the_login_action_only(customer_run: St
     ]
 
 
-# The non-ingress containers listen on the task's loopback only (the edge reaches them there).
-LOOPBACK_ONLY = [{"name": "BIND_HOST", "value": "127.0.0.1"}]
+# The non-ingress containers listen on the task's loopback only (the edge reaches them there),
+# on the port the config gives them (components/service_ports.py).
+RAKE_ENVIRONMENT = [
+    {"name": "BIND_HOST", "value": "127.0.0.1"},
+    {"name": "RAKE_PORT", "value": "8081"},
+]
+PROSE_ENVIRONMENT = [
+    {"name": "BIND_HOST", "value": "127.0.0.1"},
+    {"name": "PROSE_PORT", "value": "8082"},
+]
 
 
 def test_customer_containers_are_exact(customer_run: StackRun) -> None:
@@ -187,7 +192,7 @@ def test_customer_containers_are_exact(customer_run: StackRun) -> None:
             "name": name,
             "image": image,
             "essential": True,
-            "portMappings": [{"containerPort": port, "protocol": "tcp", "name": name}],
+            "portMappings": [{"containerPort": port, "protocol": "tcp"}],
             **extra,
             "secrets": secrets,
             "healthCheck": health_check(port),
@@ -202,6 +207,7 @@ def test_customer_containers_are_exact(customer_run: StackRun) -> None:
             exports["nlp_client_image_uri"],
             8080,
             environment=[
+                {"name": "NLP_CLIENT_PORT", "value": "8080"},
                 {"name": "PROSE_ENDPOINT", "value": "http://localhost:8082"},
                 {"name": "RAKE_ENDPOINT", "value": "http://localhost:8081"},
             ],
@@ -210,8 +216,8 @@ def test_customer_containers_are_exact(customer_run: StackRun) -> None:
                 {"containerName": "prose-app", "condition": "HEALTHY"},
             ],
         ),
-        container("rake-app", VENDOR_IMAGE_URI, 8081, environment=LOOPBACK_ONLY),
-        container("prose-app", exports["prose_app_image_uri"], 8082, environment=LOOPBACK_ONLY),
+        container("rake-app", VENDOR_IMAGE_URI, 8081, environment=RAKE_ENVIRONMENT),
+        container("prose-app", exports["prose_app_image_uri"], 8082, environment=PROSE_ENVIRONMENT),
     ]
 
 
@@ -223,11 +229,11 @@ def test_customer_api_key_is_never_in_a_container_environment(customer_run: Stac
     ] == [
         (
             "nlp-client",
-            ["PROSE_ENDPOINT", "RAKE_ENDPOINT"],
+            ["NLP_CLIENT_PORT", "PROSE_ENDPOINT", "RAKE_ENDPOINT"],
             [{"name": "API_KEY", "valueFrom": SECRET_ARN}],
         ),
-        ("rake-app", ["BIND_HOST"], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
-        ("prose-app", ["BIND_HOST"], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
+        ("rake-app", ["BIND_HOST", "RAKE_PORT"], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
+        ("prose-app", ["BIND_HOST", "PROSE_PORT"], [{"name": "API_KEY", "valueFrom": SECRET_ARN}]),
     ]
 
 
@@ -366,7 +372,7 @@ def test_customer_every_aws_resource_and_the_vpc_use_the_explicit_provider(
     assert vpc.providers["aws"].rsplit("::", 1)[0] == provider.urn
 
 
-def test_customer_exports_the_app_url_names_and_nothing_secret_but_passwords(
+def test_customer_exports_the_app_url_names_and_nothing_secret(
     customer_run: StackRun,
 ) -> None:
     registry = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
@@ -381,14 +387,15 @@ def test_customer_exports_the_app_url_names_and_nothing_secret_but_passwords(
         "prose_app_repository_arn": own_repo_arn("prose-app"),
         "prose_app_image_uri": f"{registry}/prose-app@sha256:"
         + fake_digest(f"{registry}/prose-app:1.1.0"),
+        "nlp_client_pull_accounts": [],
+        "prose_app_pull_accounts": [],
         "developer_group_name": "Development",
-        "developer_passwords": {"Developer-01": "generated-password-for-Developer-01"},
         "service_url": f"http://{ALB_DNS_NAME}",
         "cluster_name": "app-cluster",
         "service_name": "app-service",
         "log_group_name": "app-logs",
     }
-    assert customer_run.secret_exports == {"developer_passwords"}
+    assert customer_run.secret_exports == set()
 
 
 def test_customer_with_certificate_serves_https_and_redirects_http() -> None:
@@ -481,34 +488,43 @@ def test_customer_runs_the_image_the_vendor_program_actually_exports(
     assert exec_policy(run) == exec_document()
 
 
-def test_customer_may_decrypt_a_vendor_repository_encrypted_with_the_vendors_key() -> None:
-    # given: a vendor whose repository uses its own KMS key (its key policy must allow us too)
+def test_customer_pulls_a_kms_encrypted_vendor_repository_without_key_permission() -> None:
+    # given: a vendor whose repository uses its own KMS key. ECR decrypts with its own grant on
+    # the key: the puller needs no kms:Decrypt and no statement in the key's policy.
+    # https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html
     key = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    repositories = {"rake-app": {"source": "services/rake_app", "kmsKeyArn": key}}
+    repositories = {
+        "rake-app": {"source": "services/rake_app", "kmsKeyArn": key, "pullAccounts": [ACCOUNT]}
+    }
     vendor = run_stack("vendor", overrides={"repositories": repositories})
 
     # when
     run = run_stack("customer", vendor_outputs=vendor.exports)
 
-    # then: pull and decrypt on the vendor's repository and key, nothing else of the vendor's
-    assert vendor.exports["rake_app_kms_key_arn"] == key
-    assert exec_policy(run) == exec_document(decrypt_statement("KmsRakeApp", key))
+    # then: pull on the vendor's repository, nothing on its key
+    assert exec_policy(run) == exec_document()
 
 
-def test_customer_vendor_image_variant_with_vendor_kms_key_may_decrypt_it() -> None:
+def test_customer_vendor_kms_key_setting_is_refused_with_the_reason() -> None:
     key = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
-    run = run_stack(
-        "customer",
-        remove=("vendorStack",),
-        overrides={
-            "vendorImage": VENDOR_IMAGE_URI,
-            "vendorRepositoryArn": VENDOR_REPO_ARN,
-            "vendorKmsKeyArn": key,
-        },
-    )
+    with pytest.raises(ValueError) as exc:
+        run_stack(
+            "customer",
+            remove=("vendorStack",),
+            overrides={
+                "vendorImage": VENDOR_IMAGE_URI,
+                "vendorRepositoryArn": VENDOR_REPO_ARN,
+                "vendorKmsKeyArn": key,
+            },
+        )
 
-    assert exec_policy(run) == exec_document(decrypt_statement("KmsRakeApp", key))
+    assert str(exc.value) == (
+        "ecr-cross-account:vendorKmsKeyArn: expected no key: pulling from a KMS-encrypted "
+        "repository needs no key permission, ECR decrypts with its own grant "
+        "(https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html), "
+        "got a key ARN."
+    )
 
 
 def test_customer_app_secret_kms_key_encrypts_the_api_key_and_is_granted() -> None:
@@ -538,13 +554,14 @@ def test_customer_first_preview_registers_everything_and_exports_only_what_it_kn
         {
             "account_id": ACCOUNT,
             "region": REGION,
+            "nlp_client_pull_accounts": [],
+            "prose_app_pull_accounts": [],
             "developer_group_name": "Development",
             "cluster_name": "app-cluster",
             "service_name": "app-service",
             "log_group_name": "app-logs",
         },
         {
-            "developer_passwords",
             "nlp_client_image_uri",
             "nlp_client_repository_arn",
             "nlp_client_repository_url",
@@ -553,5 +570,114 @@ def test_customer_first_preview_registers_everything_and_exports_only_what_it_kn
             "prose_app_repository_url",
             "service_url",
         },
-        {"developer_passwords"},
+        set(),
     )
+
+
+def test_customer_vpc_spans_the_first_two_standard_zones_with_an_explicit_strategy(
+    customer_run: StackRun,
+) -> None:
+    # The mocks list an opted-in Local Zone (us-west-2-lax-1a) that sorts before every standard
+    # zone; only the zone-type filter keeps it out. The lookup goes through the stack's provider.
+    provider = only(customer_run.resources, "pulumi:providers:aws")
+    vpc = only(customer_run.resources, "awsx:ec2:Vpc")
+    (lookup,) = [c for c in customer_run.calls if c[0] == AVAILABILITY_ZONES_TOKEN]
+
+    assert (vpc.inputs["availabilityZoneNames"], vpc.inputs["subnetStrategy"]) == (
+        ["us-west-2a", "us-west-2b"],
+        "Auto",
+    )
+    assert "numberOfAvailabilityZones" not in vpc.inputs  # awsx refuses both
+    assert lookup[1] == {
+        "state": "available",
+        "filters": [{"name": "zone-type", "values": ["availability-zone"]}],
+    }
+    assert lookup[2].rsplit("::", 1)[0] == provider.urn
+
+
+def test_customer_availability_zones_from_config_skip_the_lookup() -> None:
+    run = run_stack(
+        "customer", overrides={"app": {**APP, "availabilityZones": ["us-west-2c", "us-west-2a"]}}
+    )
+
+    vpc = only(run.resources, "awsx:ec2:Vpc")
+    assert vpc.inputs["availabilityZoneNames"] == ["us-west-2c", "us-west-2a"]
+    assert [c for c in run.calls if c[0] == AVAILABILITY_ZONES_TOKEN] == []
+
+
+@pytest.mark.parametrize(
+    ("zones", "message"),
+    [
+        pytest.param(
+            ["us-west-2a"],
+            "ecr-cross-account:app.availabilityZones: expected at least 2 zones (the load "
+            "balancer needs 2), got ['us-west-2a'].",
+            id="one-zone",
+        ),
+        pytest.param(
+            ["us-west-2a", "us-west-2-lax-1a"],
+            "ecr-cross-account:app.availabilityZones[1]: expected a standard availability zone "
+            "of us-west-2 such as 'us-west-2a', got 'us-west-2-lax-1a'.",
+            id="local-zone",
+        ),
+        pytest.param(
+            ["us-east-2a", "us-east-2b"],
+            "ecr-cross-account:app.availabilityZones[0]: expected a standard availability zone "
+            "of us-west-2 such as 'us-west-2a', got 'us-east-2a'.\n"
+            "ecr-cross-account:app.availabilityZones[1]: expected a standard availability zone "
+            "of us-west-2 such as 'us-west-2a', got 'us-east-2b'.",
+            id="other-region",
+        ),
+        pytest.param(
+            ["us-west-2a", "us-west-2a"],
+            "ecr-cross-account:app.availabilityZones[1]: expected no duplicates, got 'us-west-2a'.",
+            id="repeated",
+        ),
+    ],
+)
+def test_customer_bad_availability_zones_fail_naming_the_key(
+    zones: list[str], message: str
+) -> None:
+    with pytest.raises(ValueError) as exc:
+        run_stack("customer", overrides={"app": {**APP, "availabilityZones": zones}})
+    assert str(exc.value) == message
+
+
+def test_customer_not_shared_with_fails_at_preview_naming_its_account() -> None:
+    # The vendor shares rake-app with another account only: the customer learns it at preview,
+    # in one line, not from tasks that cannot pull.
+    outputs = {**VENDOR_OUTPUTS, "rake_app_pull_accounts": ["444455556666"]}
+
+    message = (
+        f"{VENDOR_STACK} does not share rake-app with account {ACCOUNT} (it may be pulled by "
+        "444455556666): the vendor adds it to `repositories.rake-app.pullAccounts` and runs "
+        "`pulumi up`."
+    )
+    # The engine reports the resources the value was on the way to; ours is the last line.
+    with pytest.raises(ValueError, match=re.escape(message) + "$"):
+        run_stack("customer", vendor_outputs=outputs, preview=True)
+    discard_failed_run()
+
+
+def test_customer_of_a_vendor_sharing_with_an_organization_passes_the_check() -> None:
+    outputs = {
+        **VENDOR_OUTPUTS,
+        "rake_app_pull_accounts": [],
+        "rake_app_pull_org_id": "o-abc123def4",
+    }
+
+    run = run_stack("customer", vendor_outputs=outputs)
+
+    assert images(run)["rake-app"] == VENDOR_IMAGE_URI
+
+
+def test_customer_of_a_vendor_without_the_sharing_output_fails_naming_it() -> None:
+    outputs = {k: v for k, v in VENDOR_OUTPUTS.items() if k != "rake_app_pull_accounts"}
+
+    message = (
+        f"{VENDOR_STACK} output rake_app_pull_accounts: expected the accounts that may pull, "
+        "got None."
+    )
+    with pytest.raises(ValueError, match=re.escape(message) + "$"):
+        run_stack("customer", vendor_outputs=outputs)
+    discard_failed_run()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pulumi
@@ -11,12 +10,14 @@ import pytest
 
 from common.settings import KEEP_ALIVE_SECONDS, NlpClientSettings
 from components.fargate_app import (
-    ALB_IDLE_TIMEOUT_SECONDS,
+    SERVICE_DEPLOY_TIMEOUT_MINUTES,
     ContainerSpec,
     FargateApp,
     FargateAppArgs,
 )
+from components.load_balancer import ALB_IDLE_TIMEOUT_SECONDS
 from components.shared_repo import RepoRef
+from tests.ci.workflow_calls import load_workflow
 from tests.infra.app_helpers import (
     HTTP_RULES,
     HTTPS_RULES,
@@ -34,6 +35,7 @@ from tests.infra.app_helpers import (
 from tests.infra.conftest import (
     LOGIN_STATEMENT,
     PROJECT,
+    ROOT,
     StackRun,
     all_of,
     fake_secret_version_id,
@@ -235,7 +237,7 @@ def test_fargate_app_container_definitions_are_exact(app_run: StackRun) -> None:
             "name": "edge",
             "image": EDGE_IMAGE,
             "essential": True,
-            "portMappings": [{"containerPort": 8080, "protocol": "tcp", "name": "edge"}],
+            "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
             "environment": [{"name": "WORKER_ENDPOINT", "value": "http://localhost:8081"}],
             "secrets": secrets,
             "healthCheck": health_check(8080),
@@ -248,7 +250,7 @@ def test_fargate_app_container_definitions_are_exact(app_run: StackRun) -> None:
             "name": "worker",
             "image": WORKER_IMAGE,
             "essential": True,
-            "portMappings": [{"containerPort": 8081, "protocol": "tcp", "name": "worker"}],
+            "portMappings": [{"containerPort": 8081, "protocol": "tcp"}],
             "secrets": secrets,
             "healthCheck": health_check(8081),
             "readonlyRootFilesystem": True,
@@ -294,10 +296,20 @@ def test_fargate_app_security_groups_live_in_the_vpc_with_inline_rules_none(
 def test_fargate_app_vpc_has_two_azs_public_private_subnets_and_one_nat(app_run: StackRun) -> None:
     vpc = only(app_run.resources, "awsx:ec2:Vpc")
     assert vpc.inputs == {
-        "numberOfAvailabilityZones": 2,
+        # The region's first two standard zones (the mocks also list a Local Zone, sorted first).
+        "availabilityZoneNames": [f"{REGION}a", f"{REGION}b"],
+        "subnetStrategy": "Auto",
         "subnetSpecs": [{"type": "Public"}, {"type": "Private"}],
         "natGateways": {"strategy": "Single"},
     }
+
+
+def test_fargate_app_given_zones_are_used_without_a_lookup() -> None:
+    run = run_app(availability_zones=[f"{REGION}b", f"{REGION}c"])
+
+    vpc = only(run.resources, "awsx:ec2:Vpc")
+    assert vpc.inputs["availabilityZoneNames"] == [f"{REGION}b", f"{REGION}c"]
+    assert run.calls == []
 
 
 def test_fargate_app_nat_per_az_variant_is_passed_to_the_vpc() -> None:
@@ -410,7 +422,27 @@ def test_fargate_app_service_runs_private_tasks_with_rollback_behind_the_alb(
         "enableExecuteCommand": False,
         "forceNewDeployment": True,
         "triggers": {"api_key_version": secret_version_id(app_run)},
+        "waitForSteadyState": True,
+        "sigintRollback": True,
     }
+
+
+def test_fargate_app_up_waits_for_the_deployment_longer_than_a_rollback_takes(
+    app_run: StackRun,
+) -> None:
+    # A failed deployment (denied pull, crash loop) must fail `pulumi up`: it waits for a steady
+    # state, long enough for the circuit breaker to fail it and roll back (~15 min).
+    service = named(app_run.resources, "aws:ecs/service:Service", "app-service")
+    assert service.inputs["waitForSteadyState"] is True
+    assert service.custom_timeouts == {"create": "30m", "update": "30m"}
+    assert SERVICE_DEPLOY_TIMEOUT_MINUTES == 30
+
+
+def test_fargate_app_deploy_wait_ends_before_the_ci_job_is_killed() -> None:
+    # GitHub kills a job at its timeout-minutes, leaving the stack locked mid-update: the
+    # service's wait plus the rest of `up` (VPC, ALB, builds: ~15 min) must fit inside it.
+    job = load_workflow(ROOT / ".github" / "workflows" / "pulumi-stack.yml")["jobs"]["pulumi"]
+    assert SERVICE_DEPLOY_TIMEOUT_MINUTES + 15 <= job["timeout-minutes"]
 
 
 def secret_version_id(run: StackRun) -> str:
@@ -541,63 +573,14 @@ def test_fargate_app_children_are_named_by_role_under_the_component(app_run: Sta
     assert len(children) == len(app_run.resources) - 1
 
 
-def test_fargate_app_rejects_bad_args_listing_every_problem() -> None:
-    edge, worker = containers()
-    bad_containers = [
-        edge,
-        ContainerSpec(
-            name="edge",
-            image=WORKER_IMAGE,
-            repository=worker.repository,
-            port=8080,
-            ingress=True,
-            depends_on=["nobody"],
-            environment={"API_KEY": "plain"},
-        ),
-    ]
-
+def test_fargate_app_rejects_bad_args_of_its_own_listing_every_problem() -> None:
+    # Everything the config sets is validated by the settings (test_settings.py).
     with pytest.raises(ValueError) as exc:
-        run_app(
-            containers=bad_containers,
-            desired_count=5,
-            memory=4096 + 100,
-            nat_gateways="None",
-            log_retention_days=10,
-            health_check_grace_period_seconds=-1,
-            autoscaling_cpu_target_percent=0.0,
-        )
+        run_app(health_check_grace_period_seconds=-1, autoscaling_cpu_target_percent=0.0)
 
     assert str(exc.value) == "\n".join(
         [
-            "FargateAppArgs.containers: expected exactly one container with ingress=True, "
-            "got ['edge', 'edge'].",
-            "FargateAppArgs.containers[0].depends_on[0]: expected the name of another container, "
-            "got 'worker'.",
-            "FargateAppArgs.containers[1].name: expected a name no other container has, "
-            "got 'edge'.",
-            "FargateAppArgs.containers[1].port: expected a port from 1 to 65535 that no other "
-            "container uses, got 8080.",
-            "FargateAppArgs.containers[1].depends_on[0]: expected the name of another container, "
-            "got 'nobody'.",
-            "FargateAppArgs.containers[1].environment: expected no API_KEY (it is injected as a "
-            "secret), got 'API_KEY'.",
-            "FargateAppArgs.desired_count: expected 1 to max_count (4), got 5.",
-            "FargateAppArgs.memory: expected a Fargate memory size for cpu 1024, got 4196.",
-            "FargateAppArgs.nat_gateways: expected 'Single' or 'OnePerAz' (tasks reach ECR "
-            "through NAT), got 'None'.",
-            "FargateAppArgs.log_retention_days: expected a CloudWatch Logs retention period, "
-            "got 10.",
             "FargateAppArgs.health_check_grace_period_seconds: expected 0 or more, got -1.",
             "FargateAppArgs.autoscaling_cpu_target_percent: expected 0 to 100, got 0.0.",
         ]
     )
-
-
-def test_fargate_app_rejects_no_containers_naming_the_arg() -> None:
-    with pytest.raises(
-        ValueError,
-        match=re.escape(
-            "FargateAppArgs.containers: expected exactly one container with ingress=True, got []."
-        ),
-    ):
-        run_app(containers=[])

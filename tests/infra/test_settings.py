@@ -5,29 +5,26 @@ from __future__ import annotations
 import copy
 import json
 import re
-from typing import Any
+from typing import Any, get_origin
 
 import pulumi
 import pytest
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.sync_await import _sync_await
+from pydantic.fields import FieldInfo
 
 from components.aws_values import FARGATE_SIZES_URL
 from components.settings import (
-    DEFAULT_CREATE_ACCESS_KEYS,
-    DEFAULT_FORCE_DELETE,
-    DEFAULT_IMAGE_TAG,
-    DEFAULT_KEEP_RELEASE_IMAGES,
     AppSettings,
     ContainerSettings,
     DevelopersSettings,
     RepositorySettings,
     Settings,
-    VendorSettings,
     load_settings,
     parse_settings,
-    repository_output,
 )
+from components.shared_repo import repository_output
+from components.vendor import VendorSource
 from tests.infra.conftest import PROJECT, ROOT, as_config_string, stack_config, yaml_config
 
 P = f"{PROJECT}:"
@@ -72,11 +69,11 @@ def test_settings_vendor_stack_file_parses_to_exact_settings() -> None:
         account_id="111122223333",
         region="us-east-2",
         developers=DevelopersSettings(group="Development", users=("Developer-01",)),
-        repositories=(
-            RepositorySettings(
-                name="rake-app", source="services/rake_app", pull_accounts=("999988887777",)
+        repositories={
+            "rake-app": RepositorySettings(
+                source="services/rake_app", pull_accounts=("999988887777",)
             ),
-        ),
+        },
         image_tag="1.1.0",
         force_delete=True,
         keep_release_images=10,
@@ -90,12 +87,12 @@ def test_settings_customer_stack_file_parses_to_exact_settings() -> None:
         account_id="999988887777",
         region="us-west-2",
         developers=DevelopersSettings(group="Development", users=("Developer-01",)),
-        repositories=(
-            RepositorySettings(name="nlp-client", source="services/nlp_client"),
-            RepositorySettings(name="prose-app", source="services/prose_app"),
-        ),
+        repositories={
+            "nlp-client": RepositorySettings(source="services/nlp_client"),
+            "prose-app": RepositorySettings(source="services/prose_app"),
+        },
         force_delete=True,
-        vendor=VendorSettings(stack="organization/ecr-cross-account/vendor"),
+        vendor_stack="organization/ecr-cross-account/vendor",
         app=AppSettings(
             containers=(
                 ContainerSettings(
@@ -104,10 +101,6 @@ def test_settings_customer_stack_file_parses_to_exact_settings() -> None:
                     repository="nlp-client",
                     ingress=True,
                     depends_on=("rake-app", "prose-app"),
-                    environment={
-                        "RAKE_ENDPOINT": "http://localhost:8081",
-                        "PROSE_ENDPOINT": "http://localhost:8082",
-                    },
                 ),
                 ContainerSettings(
                     name="rake-app",
@@ -134,19 +127,40 @@ def test_settings_customer_stack_file_parses_to_exact_settings() -> None:
     assert settings.app is not None and settings.app.ingress.name == "nlp-client"
 
 
-def test_settings_defaults_match_pulumi_yaml_declarations() -> None:
-    declared = yaml_config(ROOT / "Pulumi.yaml")
-    assert (
-        declared["imageTag"]["default"],
-        declared["forceDelete"]["default"],
-        declared["keepReleaseImages"]["default"],
-        declared["createAccessKeys"]["default"],
-    ) == (
-        DEFAULT_IMAGE_TAG,
-        DEFAULT_FORCE_DELETE,
-        DEFAULT_KEEP_RELEASE_IMAGES,
-        DEFAULT_CREATE_ACCESS_KEYS,
-    )
+# Pulumi.yaml's config `type`s and the Python types of the models' fields.
+PULUMI_TYPES = {"string": str, "boolean": bool, "integer": int}
+
+
+def simple_type(field: FieldInfo) -> str | None:
+    """The Pulumi.yaml `type` of a field of a simple type (None for objects and lists)."""
+    annotation = field.annotation
+    if get_origin(annotation) is not None:  # `X | None`: optional keys are never declared
+        return None
+    return next((name for name, kind in PULUMI_TYPES.items() if annotation is kind), None)
+
+
+def test_pulumi_yaml_declares_keys_exactly_as_the_settings_models_do() -> None:
+    declared = {k: v for k, v in yaml_config(ROOT / "Pulumi.yaml").items() if ":" not in k}
+    fields = {str(field.alias): field for field in Settings.model_fields.values()}
+    assert set(declared) <= set(fields)
+    assert {
+        key: (d["type"], d.get("default"), d["description"]) for key, d in declared.items()
+    } == {
+        key: (
+            simple_type(fields[key]),
+            None if fields[key].is_required() else fields[key].default,
+            fields[key].description,
+        )
+        for key in declared
+    }
+    # Pulumi asks for a declared key without a default before the program runs: every required
+    # key of a simple type is declared, so `pulumi up` names it at once.
+    required = {
+        key
+        for key, field in fields.items()
+        if field.is_required() and simple_type(field) and ":" not in key
+    }
+    assert required == {"accountId"} and required <= set(declared)
 
 
 def test_settings_omitted_optional_keys_take_defaults() -> None:
@@ -165,6 +179,7 @@ def test_settings_accepts_values_as_the_cli_passes_them_json_and_strings() -> No
         forceDelete="false",
         keepReleaseImages="3",
         createAccessKeys="true",
+        pgpKey="keybase:devops",
     )
     assert (
         settings.developers,
@@ -172,6 +187,22 @@ def test_settings_accepts_values_as_the_cli_passes_them_json_and_strings() -> No
         settings.keep_release_images,
         settings.create_access_keys,
     ) == (DevelopersSettings(group="Devs", users=("a", "b")), False, 3, True)
+
+
+def test_settings_access_keys_need_a_pgp_key() -> None:
+    assert errors_of("vendor", createAccessKeys=True) == (
+        "ecr-cross-account:createAccessKeys: expected true only with `pgpKey` (the secret key "
+        "is exported only encrypted to it), got no `pgpKey`."
+    )
+
+
+def test_settings_rejects_a_pgp_key_split_over_lines() -> None:
+    # `gpg --export | base64` wraps at 76 columns; the provider cannot decode that.
+    assert errors_of("vendor", pgpKey="mQINBGa" + "A" * 70 + "\n" + "A" * 20) == (
+        "ecr-cross-account:pgpKey: expected a base64 PGP public key on one line "
+        "(`gpg --export <id> | base64 -w0`) or keybase:<user>, got "
+        f"{'mQINBGa' + 'A' * 70 + chr(10) + 'A' * 20!r}."
+    )
 
 
 def test_settings_rejects_short_account_id_naming_the_key() -> None:
@@ -194,7 +225,7 @@ def test_settings_rejects_bad_pull_account_naming_its_index() -> None:
 def test_settings_pull_account_stored_as_a_number_reads_as_its_digits() -> None:
     # What `pulumi config set --path 'repositories.rake-app.pullAccounts[0]' 222222222222` stores.
     repositories = {"rake-app": {"source": "services/rake_app", "pullAccounts": [222222222222]}}
-    [repository] = parse("vendor", repositories=repositories).repositories
+    repository = parse("vendor", repositories=repositories).repositories["rake-app"]
     assert repository.pull_accounts == ("222222222222",)
 
 
@@ -221,7 +252,7 @@ def test_settings_rejects_unknown_keys_at_every_level() -> None:
     assert errors_of("vendor", imageTagg="2.0.0", repositories=repositories) == (
         "ecr-cross-account:imageTagg: expected one of `accountId`, `apiKey`, `app`, "
         "`assumeRole`, `createAccessKeys`, `developers`, `forceDelete`, `imageTag`, "
-        "`keepReleaseImages`, `repositories`, `vendorImage`, `vendorKmsKeyArn`, "
+        "`keepReleaseImages`, `pgpKey`, `repositories`, `vendorImage`, `vendorKmsKeyArn`, "
         "`vendorRepositoryArn`, `vendorStack` (unknown key), got 'imageTagg'.\n"
         "ecr-cross-account:repositories.rake-app.pullAcounts: expected one of `kmsKeyArn`, "
         "`pullAccounts`, `pullOrgId`, `source` (unknown key), got 'pullAcounts'."
@@ -296,31 +327,7 @@ def test_settings_vendor_image_variant_parses() -> None:
     settings = parse(
         "customer", vendorStack=None, vendorImage=VENDOR_IMAGE, vendorRepositoryArn=VENDOR_ARN
     )
-    assert settings.vendor == VendorSettings(image=VENDOR_IMAGE, repository_arn=VENDOR_ARN)
-
-
-def test_settings_vendor_kms_key_must_belong_to_the_vendor_repository() -> None:
-    foreign = "arn:aws:kms:us-west-2:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    message = errors_of(
-        "customer",
-        vendorStack=None,
-        vendorImage=VENDOR_IMAGE,
-        vendorRepositoryArn=VENDOR_ARN,
-        vendorKmsKeyArn=foreign,
-    )
-    assert message == (
-        "ecr-cross-account:vendorKmsKeyArn: expected a KMS key of the vendor repository's "
-        f"account 111122223333 in us-east-2, got '{foreign}'."
-    )
-
-
-def test_settings_vendor_kms_key_without_vendor_image_is_refused() -> None:
-    key = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    message = errors_of("customer", vendorKmsKeyArn=key)
-    assert message == (
-        "ecr-cross-account:vendorKmsKeyArn: expected only together with `vendorImage`, "
-        "got no `vendorImage`."
-    )
+    assert settings.vendor == VendorSource(image=VENDOR_IMAGE, repository_arn=VENDOR_ARN)
 
 
 def test_settings_app_secret_kms_key_must_be_in_the_stack_region() -> None:
@@ -410,27 +417,46 @@ def test_settings_rejects_bad_app_values(changes: dict[str, Any], message: str) 
     assert errors_of("customer", app=customer_app(**changes)) == message
 
 
-def test_settings_rejects_container_mistakes_naming_each_path() -> None:
+def test_settings_rejects_container_values_naming_each_path() -> None:
+    containers = [
+        {"name": "edge", "repository": "nlp-client", "port": 8080, "ingress": True},
+        {"repository": "prose-app", "port": 0, "dependsOn": "rake-app"},
+        {"name": "third", "port": 8082, "environment": {"API_KEY": "x", "PORT": 8082}},
+    ]
+    assert errors_of("customer", app=customer_app(containers=containers)).splitlines() == [
+        "ecr-cross-account:app.containers[1].name: expected a container name, got None.",
+        "ecr-cross-account:app.containers[1].port: expected an integer from 1 to 65535, got 0.",
+        "ecr-cross-account:app.containers[1].dependsOn: expected a list, got 'rake-app'.",
+        "ecr-cross-account:app.containers[2].environment.PORT: expected a string (quote "
+        "numbers), got 8082.",
+        "ecr-cross-account:app.containers[2].environment.API_KEY: expected no API_KEY (use the "
+        "secret `apiKey`), got one.",
+    ]
+
+
+def test_settings_rejects_container_mistakes_between_values_naming_each_path() -> None:
+    # Checked once every value is valid on its own (settings_rules).
     containers = [
         {"name": "edge", "repository": "nlp-client", "port": 8080, "ingress": True},
         {"name": "other", "repository": "missing", "port": 8080, "ingress": True},
-        {"name": "third", "port": 8082, "dependsOn": ["ghost"], "environment": {"API_KEY": "x"}},
+        {"name": "third", "port": 8082, "dependsOn": ["ghost"]},
+        {"name": "edge", "repository": "prose-app", "vendorRepository": "rake-app", "port": 8083},
     ]
     assert errors_of("customer", app=customer_app(containers=containers)).splitlines() == [
         "ecr-cross-account:app.containers[1].repository: expected a repository of this stack "
         "(one of `nlp-client`, `prose-app`), got 'missing'.",
-        "ecr-cross-account:app.containers[2].repository: expected exactly one of `repository` "
-        "or `vendorRepository`, got neither.",
-        "ecr-cross-account:app.containers[2].environment.API_KEY: expected no API_KEY (use the "
-        "secret `apiKey`), got one.",
         "ecr-cross-account:app.containers[1].port: expected a port no other container uses, "
         "got 8080.",
+        "ecr-cross-account:app.containers[2].repository: expected exactly one of `repository` "
+        "or `vendorRepository`, got neither.",
         "ecr-cross-account:app.containers[2].dependsOn[0]: expected the name of another "
         "container (one of `edge`, `other`), got 'ghost'.",
+        "ecr-cross-account:app.containers[3].repository: expected exactly one of `repository` "
+        "or `vendorRepository`, got both.",
+        "ecr-cross-account:app.containers[3].name: expected a name no other container has, "
+        "got 'edge'.",
         "ecr-cross-account:app.containers: expected exactly one container with `ingress: true`, "
         "got ['edge', 'other'].",
-        "ecr-cross-account:vendorStack: expected a vendor image source only when a container of "
-        "`app` sets `vendorRepository`, got no such container.",
     ]
 
 
@@ -468,7 +494,7 @@ def test_load_settings_reads_config_and_secret_keys_from_the_environment(
     settings = load_settings(PROJECT)
     assert (settings.account_id, settings.vendor) == (
         "999988887777",
-        VendorSettings(stack="organization/ecr-cross-account/vendor"),
+        VendorSource(stack="organization/ecr-cross-account/vendor"),
     )
     assert settings.api_key is not None
     assert _sync_await(settings.api_key.is_secret()) is True
@@ -479,7 +505,7 @@ def test_load_settings_reads_config_and_secret_keys_from_the_environment(
 )
 def test_settings_every_repository_source_holds_a_dockerfile(stack: str) -> None:
     # SharedRepo builds <source>/Dockerfile with the parent directory (services/) as context.
-    sources = [repository.source for repository in parse(stack).repositories]
+    sources = [repository.source for repository in parse(stack).repositories.values()]
     assert [s for s in sources if not (ROOT / s / "Dockerfile").is_file()] == []
 
 
@@ -491,12 +517,17 @@ def test_settings_errors_never_echo_a_value_set_as_secret() -> None:
         "ecr-cross-account:accountId: expected a 12-digit AWS account ID (in quotes), "
         "got a secret value (not shown)."
     )
+    # pydantic's own error, which shows values, is neither the cause nor printed as context.
+    assert (exc_info.value.__cause__, exc_info.value.__suppress_context__) == (None, True)
 
 
-def test_settings_vendor_kms_key_alone_is_refused() -> None:
+def test_settings_vendor_kms_key_is_refused_with_the_reason_on_any_stack() -> None:
+    # ECR decrypts with its own grant: a consumer has no key to name (SharedRepo's note).
     key = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     message = errors_of("vendor", vendorKmsKeyArn=key)
     assert message == (
-        "ecr-cross-account:vendorKmsKeyArn: expected only together with `vendorImage`, "
-        "got no `vendorImage`."
+        "ecr-cross-account:vendorKmsKeyArn: expected no key: pulling from a KMS-encrypted "
+        "repository needs no key permission, ECR decrypts with its own grant "
+        "(https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html), "
+        "got a key ARN."
     )

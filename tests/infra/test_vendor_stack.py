@@ -42,9 +42,11 @@ VENDOR_EXPORTS = {
     "rake_app_repository_url": f"{REGISTRY}/rake-app",
     "rake_app_repository_arn": REPO_ARN,
     "rake_app_image_uri": f"{REGISTRY}/rake-app@sha256:{fake_digest(f'{REGISTRY}/rake-app:1.1.0')}",
+    "rake_app_pull_accounts": ["999988887777"],
     "developer_group_name": "Development",
-    "developer_passwords": {"Developer-01": "generated-password-for-Developer-01"},
 }
+# A PGP public key as `pgpKey` holds it (base64, one line).
+PGP_KEY = "mQINBGa" + "A" * 80
 
 
 def repository_policy(run: StackRun) -> dict[str, Any]:
@@ -140,25 +142,20 @@ def test_vendor_group_members_may_change_their_password(vendor_run: StackRun) ->
     }
 
 
-def test_vendor_developer_gets_a_reset_required_password_and_no_access_key(
+def test_vendor_developer_gets_no_password_or_access_key_without_a_pgp_key(
     vendor_run: StackRun,
 ) -> None:
     user = only(vendor_run.resources, "aws:iam/user:User")
     membership = only(vendor_run.resources, "aws:iam/userGroupMembership:UserGroupMembership")
-    profile = only(vendor_run.resources, "aws:iam/userLoginProfile:UserLoginProfile")
-    assert user.inputs == {"name": "Developer-01"}
+    assert user.inputs == {"name": "Developer-01", "forceDestroy": True}
     assert membership.inputs == {"user": "Developer-01", "groups": ["Development"]}
-    assert profile.inputs == {
-        "user": "Developer-01",
-        "passwordLength": 24,
-        "passwordResetRequired": True,
-    }
+    assert all_of(vendor_run.resources, "aws:iam/userLoginProfile:UserLoginProfile") == []
     assert all_of(vendor_run.resources, "aws:iam/accessKey:AccessKey") == []
 
 
-def test_vendor_exports_flat_outputs_and_only_passwords_are_secret(vendor_run: StackRun) -> None:
+def test_vendor_exports_flat_outputs_and_nothing_secret(vendor_run: StackRun) -> None:
     assert vendor_run.exports == VENDOR_EXPORTS
-    assert vendor_run.secret_exports == {"developer_passwords"}
+    assert vendor_run.secret_exports == set()
     assert re.fullmatch(r".+@sha256:[0-9a-f]{64}", vendor_run.exports["rake_app_image_uri"])
 
 
@@ -222,6 +219,11 @@ def test_vendor_org_id_variant_adds_an_org_conditioned_pull() -> None:
     assert repository_policy(run) == repository_pull_policy(
         pull_accounts=["999988887777"], pull_org_id="o-abc123def4"
     )
+    # Who may pull, for the customer's check at preview (components/vendor.py).
+    assert (run.exports["rake_app_pull_accounts"], run.exports["rake_app_pull_org_id"]) == (
+        ["999988887777"],
+        "o-abc123def4",
+    )
 
 
 def test_vendor_without_consumers_creates_a_private_repository() -> None:
@@ -230,31 +232,46 @@ def test_vendor_without_consumers_creates_a_private_repository() -> None:
     assert len(all_of(run.resources, "aws:ecr/repository:Repository")) == 1
 
 
-def test_vendor_kms_variant_encrypts_with_the_key_and_grants_developers_decrypt() -> None:
+def test_vendor_kms_variant_encrypts_with_the_key_and_grants_no_key_permission() -> None:
+    # ECR pushes and pulls with its own grants on the key (SharedRepo's note): developers and
+    # consumers get no kms:Decrypt, and the vendor exports no key for the customer to grant.
     key = f"arn:aws:kms:us-east-2:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     repositories = {"rake-app": {**RAKE_APP_SOURCE, "kmsKeyArn": key}}
     run = run_stack("vendor", overrides={"repositories": repositories})
     repo = only(run.resources, "aws:ecr/repository:Repository")
     assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key}]
-    assert group_policy(run) == {
-        "Version": "2012-10-17",
-        "Statement": [
-            *DEVELOPER_STATEMENTS,
-            {"Sid": "KmsRakeApp", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]},
-        ],
+    assert group_policy(run) == {"Version": "2012-10-17", "Statement": DEVELOPER_STATEMENTS}
+    assert [name for name in run.exports if "kms" in name] == []
+
+
+def test_vendor_pgp_key_variant_exports_only_the_encrypted_password() -> None:
+    run = run_stack("vendor", overrides={"pgpKey": PGP_KEY})
+    profile = only(run.resources, "aws:iam/userLoginProfile:UserLoginProfile")
+    assert profile.inputs == {
+        "user": "Developer-01",
+        "pgpKey": PGP_KEY,
+        "passwordLength": 24,
+        "passwordResetRequired": True,
     }
-
-
-def test_vendor_access_keys_variant_exports_the_secret_key_as_secret() -> None:
-    run = run_stack("vendor", overrides={"createAccessKeys": True})
-    key = only(run.resources, "aws:iam/accessKey:AccessKey")
-    assert key.inputs == {"user": "Developer-01"}
     assert run.exports == {
         **VENDOR_EXPORTS,
-        "developer_access_key_ids": {"Developer-01": "developers-key-Developer-01-id"},
-        "developer_secret_access_keys": {"Developer-01": "secret-key-of-Developer-01"},
+        "developer_encrypted_passwords": {"Developer-01": "pgp-encrypted-password-of-Developer-01"},
     }
-    assert run.secret_exports == {"developer_passwords", "developer_secret_access_keys"}
+
+
+def test_vendor_access_keys_variant_exports_the_secret_key_only_encrypted() -> None:
+    run = run_stack("vendor", overrides={"createAccessKeys": True, "pgpKey": PGP_KEY})
+    key = only(run.resources, "aws:iam/accessKey:AccessKey")
+    assert key.inputs == {"user": "Developer-01", "pgpKey": PGP_KEY}
+    assert run.exports == {
+        **VENDOR_EXPORTS,
+        "developer_encrypted_passwords": {"Developer-01": "pgp-encrypted-password-of-Developer-01"},
+        "developer_access_key_ids": {"Developer-01": "developers-key-Developer-01-id"},
+        "developer_encrypted_secret_access_keys": {
+            "Developer-01": "pgp-encrypted-secret-of-Developer-01"
+        },
+    }
+    assert run.secret_exports == set()
 
 
 def test_vendor_assume_role_variant_configures_the_provider() -> None:
@@ -306,12 +323,12 @@ def test_vendor_first_preview_registers_everything_and_exports_only_what_it_know
 
     assert run.registered() == vendor_run.registered()
     assert (run.exports, run.unknown_exports, run.secret_exports) == (
-        {"account_id": ACCOUNT, "region": "us-east-2", "developer_group_name": "Development"},
         {
-            "developer_passwords",
-            "rake_app_image_uri",
-            "rake_app_repository_arn",
-            "rake_app_repository_url",
+            "account_id": ACCOUNT,
+            "region": "us-east-2",
+            "rake_app_pull_accounts": ["999988887777"],
+            "developer_group_name": "Development",
         },
-        {"developer_passwords"},
+        {"rake_app_image_uri", "rake_app_repository_arn", "rake_app_repository_url"},
+        set(),
     )

@@ -62,6 +62,13 @@ def test_curl_example_calls_keywords_with_key_and_json() -> None:
     )
 
 
+def test_curl_example_without_key_reads_it_from_the_environment_variable() -> None:
+    # The key came from API_KEY: the example must not print it, and the shell expands it.
+    example = curl_example("http://127.0.0.1:8080", None)
+    assert example.startswith('curl -s -H "X-API-Key: $API_KEY" -H ')
+    assert example.endswith(" http://127.0.0.1:8080/keywords")
+
+
 def test_local_stack_service_that_cannot_bind_is_named_in_the_error(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -1,0 +1,225 @@
+"""The app's load balancer: security groups, the ALB, its target group and its listeners.
+
+Split from the service the way terraform-aws-modules/ecs keeps them apart: this is the entrance
+(internet -> ALB -> the ingress container's port), components/fargate_app.py the service behind it.
+Not a component of its own: its resources stay children of the FargateApp that makes it, so their
+URNs are those they always had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_awsx as awsx
+
+from components.aws_values import PUBLIC_INGRESS_TAG
+
+HEALTH_CHECK_PATH: Final = "/health"
+HTTP_PORT: Final = 80
+HTTPS_PORT: Final = 443
+# TLS 1.3 with TLS 1.2 fallback, forward-secret ciphers only; the ALB's recommended policy.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+SSL_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# Seconds the ALB keeps an idle connection (to clients and to the tasks); AWS's default, set here
+# so it is visible. It must stay below the services' keep-alive (KEEP_ALIVE_TIMEOUT, 75 s by
+# default, services/common/settings.py): the ALB must close an idle connection to a task first,
+# or it sends a request on one the task is closing and answers 502.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout
+ALB_IDLE_TIMEOUT_SECONDS: Final = 60
+ANYWHERE_IPV4: Final = "0.0.0.0/0"
+ANYWHERE_IPV6: Final = "::/0"
+
+
+class LoadBalancer:
+    """An internet-facing ALB forwarding to one port of the tasks, and the groups around both."""
+
+    alb_security_group: aws.ec2.SecurityGroup
+    tasks_security_group: aws.ec2.SecurityGroup
+    security_group_rules: list[pulumi.CustomResource]
+    load_balancer: aws.lb.LoadBalancer
+    target_group: aws.lb.TargetGroup
+    listeners: list[pulumi.Resource]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        parent: pulumi.Resource,
+        vpc: awsx.ec2.Vpc,
+        port: int,
+        certificate_arn: pulumi.Input[str] | None = None,
+    ) -> None:
+        """`port`: where the ingress container listens; `certificate_arn`: HTTPS (default: HTTP)."""
+        self.parent = parent
+        child = pulumi.ResourceOptions(parent=parent)
+        self._security_groups(name, vpc, port, certificate_arn)
+        self.load_balancer = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            subnets=vpc.public_subnet_ids,
+            security_groups=[self.alb_security_group.id],
+            # Requests with malformed headers are dropped, not forwarded (request smuggling).
+            drop_invalid_header_fields=True,
+            idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
+            opts=child,
+        )
+        self.target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            target_type="ip",  # awsvpc tasks register by ENI address
+            port=port,
+            protocol="HTTP",
+            vpc_id=vpc.vpc_id,
+            # In-flight requests get 30 s to finish; the 300 s default only slows deployments.
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                path=HEALTH_CHECK_PATH,
+                matcher="200",
+                protocol="HTTP",
+                port="traffic-port",
+                interval=15,
+                timeout=5,
+                healthy_threshold=2,
+                unhealthy_threshold=3,
+            ),
+            opts=child,
+        )
+        self._listeners(name, certificate_arn)
+
+    def _security_groups(
+        self, name: str, vpc: awsx.ec2.Vpc, port: int, certificate_arn: pulumi.Input[str] | None
+    ) -> None:
+        """ALB <- internet on 80/443; tasks <- ALB on the ingress port; nothing else comes in.
+
+        Rules are separate resources, so the two groups can reference each other without a cycle.
+        The provider removes AWS's default allow-all egress rule, so each egress is explicit too.
+        """
+        child = pulumi.ResourceOptions(parent=self.parent)
+        self.alb_security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg-alb",
+            description=f"{name} load balancer: HTTP(S) from anywhere, out to the tasks only",
+            vpc_id=vpc.vpc_id,
+            opts=child,
+        )
+        self.tasks_security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg-tasks",
+            description=f"{name} tasks: in from the load balancer only, out to AWS APIs on 443",
+            vpc_id=vpc.vpc_id,
+            opts=child,
+        )
+        listener_ports = [HTTP_PORT, HTTPS_PORT] if certificate_arn else [HTTP_PORT]
+        alb, tasks = self.alb_security_group, self.tasks_security_group
+        self.security_group_rules: list[pulumi.CustomResource] = [
+            # IPv6 too, so the rules stay right if the load balancer is made dual-stack.
+            self._tcp_rule(
+                f"{name}-sg-alb-in-{listener_port}{suffix}",
+                f"Clients, port {listener_port}",
+                into=alb,
+                port=listener_port,
+                cidr=cidr,
+                # The one opening to the internet: the policy pack (policy/rules.py) allows
+                # 0.0.0.0/0 and ::/0 only on rules that carry this tag.
+                tags=dict([PUBLIC_INGRESS_TAG]),
+            )
+            for listener_port in listener_ports
+            for suffix, cidr in (("", ANYWHERE_IPV4), ("-ipv6", ANYWHERE_IPV6))
+        ]
+        self.security_group_rules += [
+            self._tcp_rule(
+                f"{name}-sg-alb-out-tasks",
+                "Requests and health checks to the tasks",
+                out_of=alb,
+                port=port,
+                peer=tasks,
+            ),
+            self._tcp_rule(
+                f"{name}-sg-tasks-in-alb",
+                "Requests and health checks from the load balancer",
+                into=tasks,
+                port=port,
+                peer=alb,
+            ),
+            # The tasks' only outbound traffic is HTTPS to AWS APIs, through the NAT gateway:
+            # ECR (auth token, manifests) and its S3 layer store, CloudWatch Logs, and Secrets
+            # Manager. Their public IP ranges change, hence anywhere on 443 and no other port.
+            # (DNS goes to the VPC resolver, which security groups do not filter.)
+            self._tcp_rule(
+                f"{name}-sg-tasks-out-https",
+                "HTTPS to ECR, S3, CloudWatch Logs and Secrets Manager via NAT",
+                out_of=tasks,
+                port=HTTPS_PORT,
+                cidr=ANYWHERE_IPV4,
+            ),
+        ]
+
+    def _tcp_rule(
+        self,
+        rule_name: str,
+        description: str,
+        *,
+        port: int,
+        into: aws.ec2.SecurityGroup | None = None,
+        out_of: aws.ec2.SecurityGroup | None = None,
+        peer: aws.ec2.SecurityGroup | None = None,
+        cidr: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> pulumi.CustomResource:
+        """One TCP port, into or out of a group, from/to another group or a CIDR block."""
+        rule = aws.vpc.SecurityGroupIngressRule if into else aws.vpc.SecurityGroupEgressRule
+        group = into or out_of
+        assert group is not None and (peer is None) != (cidr is None)
+        return rule(
+            rule_name,
+            description=description,
+            security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            referenced_security_group_id=peer.id if peer else None,
+            cidr_ipv4=cidr if cidr and ":" not in cidr else None,
+            cidr_ipv6=cidr if cidr and ":" in cidr else None,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self.parent),
+        )
+
+    def _listeners(self, name: str, certificate_arn: pulumi.Input[str] | None) -> None:
+        """HTTP forwards to the app; with a certificate, HTTPS does and HTTP redirects to it."""
+        child = pulumi.ResourceOptions(parent=self.parent)
+        forward = aws.lb.ListenerDefaultActionArgs(
+            type="forward", target_group_arn=self.target_group.arn
+        )
+        self.listeners: list[pulumi.Resource] = []
+        if certificate_arn:
+            self.listeners.append(
+                aws.lb.Listener(
+                    f"{name}-listener-https",
+                    load_balancer_arn=self.load_balancer.arn,
+                    port=HTTPS_PORT,
+                    protocol="HTTPS",
+                    ssl_policy=SSL_POLICY,
+                    certificate_arn=certificate_arn,
+                    default_actions=[forward],
+                    opts=child,
+                )
+            )
+            http_action = aws.lb.ListenerDefaultActionArgs(
+                type="redirect",
+                redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                    protocol="HTTPS", port=str(HTTPS_PORT), status_code="HTTP_301"
+                ),
+            )
+        else:
+            http_action = forward
+        self.listeners.append(
+            aws.lb.Listener(
+                f"{name}-listener-http",
+                load_balancer_arn=self.load_balancer.arn,
+                port=HTTP_PORT,
+                protocol="HTTP",
+                default_actions=[http_action],
+                opts=child,
+            )
+        )

@@ -1,0 +1,197 @@
+"""The rules between settings, in one place: what no single value can say of itself.
+
+`check_rules()` runs once every value is valid on its own (components/settings.py), and records
+each broken rule in the one error format, naming the keys as the user typed them. Components
+do not repeat these checks.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Final
+
+from components.aws_values import (
+    ECR_IMAGE_BY_DIGEST,
+    ECR_REPOSITORY_ARN,
+    FARGATE_MEMORY_BY_CPU,
+    FARGATE_SIZES_URL,
+)
+from components.config_errors import Problems, keys_text
+from components.service_ports import derived_environment
+
+if TYPE_CHECKING:  # the models import this module to run the rules
+    from components.settings import AppSettings, Settings
+
+ONLY_ONE_VENDOR_SOURCE: Final = "Set only one of `vendorStack` or `vendorImage`."
+
+
+def check_rules(settings: Settings, problems: Problems, *, api_key_is_secret: bool) -> None:
+    """Record every broken rule of valid settings in `problems`."""
+    _check_regions(settings, problems)
+    _check_access_keys(settings, problems)
+    _check_vendor(settings, problems)
+    if settings.app is not None:
+        _check_app(settings.app, problems, settings.region)
+        _check_containers(settings.app, problems, set(settings.repositories))
+    _check_vendor_use(settings, problems)
+    _check_api_key(settings, problems, api_key_is_secret)
+
+
+def _check_api_key(settings: Settings, problems: Problems, api_key_is_secret: bool) -> None:
+    """`app` comes with `apiKey`, which is set with `--secret`."""
+    if settings.app is not None and settings.api_key is None:
+        problems.missing("apiKey", "--secret apiKey <value>")
+    elif settings.api_key is not None and not api_key_is_secret:
+        # The value itself is never shown.
+        problems.got(
+            "apiKey",
+            "a secret (`pulumi config set --secret apiKey <value>`)",
+            "a plaintext value",
+        )
+
+
+def _check_regions(settings: Settings, problems: Problems) -> None:
+    """A repository's KMS key is in the stack's region (ECR uses a key of its own region)."""
+    for name, repository in settings.repositories.items():
+        key = repository.kms_key_arn
+        if key and f":kms:{settings.region}:" not in key:
+            problems.bad(f"repositories.{name}.kmsKeyArn", f"a KMS key in {settings.region}", key)
+
+
+def _check_access_keys(settings: Settings, problems: Problems) -> None:
+    """`createAccessKeys` comes with `pgpKey` (a secret key is exported only encrypted to it)."""
+    if settings.create_access_keys and settings.pgp_key is None:
+        # Without it the secret key would be a (Pulumi) secret output, readable by anyone who
+        # may preview or reference the stack.
+        problems.got(
+            "createAccessKeys",
+            "true only with `pgpKey` (the secret key is exported only encrypted to it)",
+            "no `pgpKey`",
+        )
+
+
+def _check_vendor(settings: Settings, problems: Problems) -> None:
+    """`vendorImage` comes with its repository's ARN; nothing else does."""
+    image, arn = settings.vendor_image, settings.vendor_repository_arn
+    if arn is not None and image is None:
+        problems.got("vendorRepositoryArn", "only together with `vendorImage`", "no `vendorImage`")
+    if image is not None and arn is None:
+        problems.missing(
+            "vendorRepositoryArn",
+            "vendorRepositoryArn arn:aws:ecr:<region>:<account>:repository/<name>",
+        )
+    if image and arn:
+        image_parts = ECR_IMAGE_BY_DIGEST.fullmatch(image)
+        arn_parts = ECR_REPOSITORY_ARN.fullmatch(arn)
+        assert image_parts is not None and arn_parts is not None
+        if image_parts.group("account", "region", "name") != arn_parts.group(
+            "account", "region", "name"
+        ):
+            problems.bad(
+                "vendorRepositoryArn", "the ARN of the repository `vendorImage` comes from", arn
+            )
+
+
+def _check_vendor_use(settings: Settings, problems: Problems) -> None:
+    """A vendor source exactly when a container runs a vendor image (one image with vendorImage)."""
+    app = settings.app
+    uses_vendor = app is not None and any(c.vendor_repository for c in app.containers)
+    has_stack = settings.vendor_stack is not None
+    has_image = settings.vendor_image is not None
+    if uses_vendor and has_stack and has_image:
+        problems.add(ONLY_ONE_VENDOR_SOURCE)
+    elif uses_vendor and settings.vendor is None:
+        problems.missing("vendorStack", "vendorStack <org>/<project>/vendor")
+    elif not uses_vendor and settings.vendor is not None:
+        problems.got(
+            "vendorStack" if has_stack else "vendorImage",
+            "a vendor image source only when a container of `app` sets `vendorRepository`",
+            "no such container",
+        )
+    if app is not None and has_image:
+        names = sorted({c.vendor_repository for c in app.containers if c.vendor_repository})
+        if len(names) > 1:
+            problems.bad(
+                "app.containers", "one `vendorRepository` with `vendorImage` (one image)", names
+            )
+
+
+def _check_app(app: AppSettings, problems: Problems, region: str) -> None:
+    """Counts in order, a Fargate size, and the app's certificate, key and availability zones in
+    the stack's region (standard zones, `<region><letter>`: a Local or Wavelength zone has no
+    load balancer)."""
+    if app.max_count < app.desired_count:
+        problems.bad("app.maxCount", f"at least desiredCount ({app.desired_count})", app.max_count)
+    if app.memory not in FARGATE_MEMORY_BY_CPU[app.cpu]:
+        problems.bad(
+            "app.memory",
+            f"a Fargate memory size for cpu {app.cpu}: "
+            f"{', '.join(map(str, FARGATE_MEMORY_BY_CPU[app.cpu]))} (see {FARGATE_SIZES_URL})",
+            app.memory,
+        )
+    certificate = app.certificate_arn
+    if certificate and f":acm:{region}:" not in certificate:
+        problems.bad(
+            "app.certificateArn", f"a certificate in the stack's region {region}", certificate
+        )
+    secret_kms_key = app.secret_kms_key_arn
+    if secret_kms_key and f":kms:{region}:" not in secret_kms_key:
+        problems.bad("app.secretKmsKeyArn", f"a KMS key in {region}", secret_kms_key)
+    standard_zone = re.compile(rf"{re.escape(region)}[a-z]")
+    for index, zone in enumerate(app.availability_zones):
+        if not standard_zone.fullmatch(zone):
+            problems.bad(
+                f"app.availabilityZones[{index}]",
+                f"a standard availability zone of {region} such as '{region}a'",
+                zone,
+            )
+
+
+def _check_containers(app: AppSettings, problems: Problems, repositories: set[str]) -> None:
+    """Each container's image source, unique names and ports, real dependencies, one ingress."""
+    names = [c.name for c in app.containers]
+    ports = [c.port for c in app.containers]
+    for index, container in enumerate(app.containers):
+        path = f"app.containers[{index}]"
+        if (container.repository is None) == (container.vendor_repository is None):
+            problems.got(
+                f"{path}.repository",
+                "exactly one of `repository` or `vendorRepository`",
+                "neither" if container.repository is None else "both",
+            )
+        if container.repository is not None and container.repository not in repositories:
+            problems.bad(
+                f"{path}.repository",
+                f"a repository of this stack ({keys_text(repositories)})",
+                container.repository,
+            )
+        if names.index(container.name) != index:
+            problems.bad(f"{path}.name", "a name no other container has", container.name)
+        if ports.index(container.port) != index:
+            # The containers of a Fargate task share one network namespace (localhost).
+            problems.bad(f"{path}.port", "a port no other container uses", container.port)
+        for dep_index, dependency in enumerate(container.depends_on):
+            if dependency not in names or dependency == container.name:
+                problems.bad(
+                    f"{path}.dependsOn[{dep_index}]",
+                    f"the name of another container ({keys_text(set(names) - {container.name})})",
+                    dependency,
+                )
+    ingress = [c.name for c in app.containers if c.ingress]
+    if len(ingress) != 1:
+        problems.bad("app.containers", "exactly one container with `ingress: true`", ingress)
+    _check_derived_environment(app, problems)
+
+
+def _check_derived_environment(app: AppSettings, problems: Problems) -> None:
+    """The variables the stack sets from the ports (NLP_CLIENT_PORT, RAKE_PORT, PROSE_PORT,
+    RAKE_ENDPOINT, PROSE_ENDPOINT) are not set to anything else in `environment`."""
+    ports = {c.name: c.port for c in app.containers}
+    for index, container in enumerate(app.containers):
+        for variable, value in derived_environment(container.name, ports).items():
+            if container.environment.get(variable, value) != value:
+                problems.bad(
+                    f"app.containers[{index}].environment.{variable}",
+                    f"{value!r} or no {variable} (the stack sets it from the containers' ports)",
+                    container.environment[variable],
+                )
