@@ -26,7 +26,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_values import ACCOUNT_ID, REGION
-from components.config_reader import format_problem
+from components.config_errors import format_problem
 from components.iam import PolicyDocument, policy_document
 
 TYPE: Final = "ecr-cross-account:components:AccessLogBucket"

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import pulumi
 
-from components.config_reader import format_problem
+from components.config_errors import format_problem
 
 ANYWHERE: Final = ("0.0.0.0/0", "::/0")
 # A fully qualified name without the trailing dot: labels of 1-63 letters, digits and hyphens.

@@ -23,7 +23,7 @@ from typing import Any, Final, cast
 import pulumi
 import pulumi_aws as aws
 
-from components.config_reader import format_problem
+from components.config_errors import format_problem
 
 TYPE: Final = "ecr-cross-account:components:WebAcl"
 
