@@ -18,8 +18,9 @@ REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
 ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 # https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html
 REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
-# https://docs.docker.com/reference/cli/docker/image/tag/
-IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+# https://docs.docker.com/reference/cli/docker/image/tag/ (at most 128 characters); `imageTag` is
+# a prefix: the tag pushed appends "-<12 hex>" (components/image_inputs.py), so 115 at most here.
+IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,114}")
 # https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html (and CreateGroup)
 IAM_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 IAM_GROUP_NAME = re.compile(r"[\w+=,.@-]{1,128}")

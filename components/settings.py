@@ -311,7 +311,9 @@ class Settings(ConfigModel):
         Structured(dict, expected="at least one repository (<name>: {source: ...})", min_items=1),
         Missing('--path "repositories.<name>.source" services/<name>'),
     ] = Field(description="This stack's ECR repositories by name, each with its image.")
-    image_tag: Annotated[str, Text("a Docker tag such as '1.1.0'", IMAGE_TAG)] = Field(
+    image_tag: Annotated[
+        str, Text("a Docker tag such as '1.1.0' (at most 115 characters)", IMAGE_TAG)
+    ] = Field(
         "1.1.0",
         description="Release tag of the images this stack builds and pushes (tags are immutable).",
     )

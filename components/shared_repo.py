@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -32,6 +32,7 @@ from components.iam import (
     repository_pull_policy,
     statement_id,
 )
+from components.image_inputs import assemble
 from components.provider import RegistryLogin
 
 TYPE = "ecr-cross-account:components:SharedRepo"
@@ -111,10 +112,11 @@ class SharedRepoArgs:
 
     # ECR repository name, e.g. "rake-app".
     repository_name: str
-    # Dockerfile directory relative to the project, e.g. "services/rake_app"; its parent is the
-    # build context so the image can copy shared code (services/common).
+    # Dockerfile directory relative to the project, e.g. "services/rake_app"; its COPY paths are
+    # relative to its parent, so the image can copy shared code (services/common).
     source: str
-    # The release tag pushed (tags are immutable: a new image needs a new tag).
+    # The release prefix of the tag pushed; the tag is `<image_tag>-<12 hex of the image's
+    # inputs>` (components/image_inputs.py), so new content gets a new (immutable) tag.
     image_tag: str
     # Login for `docker push` to this stack's registry.
     registry: RegistryLogin
@@ -137,6 +139,8 @@ class SharedRepo(pulumi.ComponentResource, Grants):
     lifecycle: aws.ecr.LifecyclePolicy
     policy: aws.ecr.RepositoryPolicy | None
     image: docker.Image
+    # The tag pushed: `<image_tag>-<12 hex of the image's inputs>`.
+    image_tag: str
     repository_url: pulumi.Output[str]
     registry_id: pulumi.Output[str]
     # The pushed image pinned by digest: <repository_url>@sha256:<64 hex>.
@@ -187,13 +191,16 @@ class SharedRepo(pulumi.ComponentResource, Grants):
             if pull_policy
             else None
         )
-        source = PurePosixPath(args.source)
+        # Relative paths: the provider resolves them from the project directory (Pulumi's working
+        # directory), and they are the same on every machine.
+        context = assemble(Path.cwd(), args.repository_name, args.source)
+        self.image_tag = f"{args.image_tag}-{context.short_digest}"
         self.image = docker.Image(
             f"{name}-image",
-            image_name=pulumi.Output.concat(self.repository_url, ":", args.image_tag),
+            image_name=pulumi.Output.concat(self.repository_url, ":", self.image_tag),
             build=docker.DockerBuildArgs(
-                context=str(source.parent),
-                dockerfile=str(source / "Dockerfile"),
+                context=str(context.directory),
+                dockerfile=str(context.dockerfile),
                 platform=IMAGE_PLATFORM,
             ),
             registry=docker.RegistryArgs(

@@ -35,7 +35,6 @@ from tests.infra.conftest import (
     VENDOR_OUTPUTS,
     StackRun,
     all_of,
-    fake_digest,
     is_secret_input,
     is_unknown_input,
     named,
@@ -44,6 +43,7 @@ from tests.infra.conftest import (
     stack_config,
     unwrap_secret,
 )
+from tests.infra.image_helpers import image_uri
 
 ACCOUNT = "999988887777"
 REGION = "us-west-2"
@@ -381,12 +381,10 @@ def test_customer_exports_the_app_url_names_and_nothing_secret(
         "region": REGION,
         "nlp_client_repository_url": f"{registry}/nlp-client",
         "nlp_client_repository_arn": own_repo_arn("nlp-client"),
-        "nlp_client_image_uri": f"{registry}/nlp-client@sha256:"
-        + fake_digest(f"{registry}/nlp-client:1.1.0"),
+        "nlp_client_image_uri": image_uri(registry, "nlp-client", "services/nlp_client"),
         "prose_app_repository_url": f"{registry}/prose-app",
         "prose_app_repository_arn": own_repo_arn("prose-app"),
-        "prose_app_image_uri": f"{registry}/prose-app@sha256:"
-        + fake_digest(f"{registry}/prose-app:1.1.0"),
+        "prose_app_image_uri": image_uri(registry, "prose-app", "services/prose_app"),
         "nlp_client_pull_accounts": [],
         "prose_app_pull_accounts": [],
         "developer_group_name": "Development",

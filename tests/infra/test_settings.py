@@ -271,9 +271,16 @@ def test_settings_lists_every_problem_one_per_line() -> None:
     message = errors_of("vendor", accountId="1", imageTag="-bad", keepReleaseImages=0)
     assert message.splitlines() == [
         "ecr-cross-account:accountId: expected a 12-digit AWS account ID (in quotes), got '1'.",
-        "ecr-cross-account:imageTag: expected a Docker tag such as '1.1.0', got '-bad'.",
+        "ecr-cross-account:imageTag: expected a Docker tag such as '1.1.0' (at most 115 "
+        "characters), got '-bad'.",
         "ecr-cross-account:keepReleaseImages: expected an integer from 1 to 1000, got 0.",
     ]
+
+
+def test_image_tag_leaves_room_for_the_content_suffix_in_docker_s_128_characters() -> None:
+    # The tag pushed is `<imageTag>-<12 hex>`: 115 + 13 = 128.
+    assert parse("vendor", imageTag="1" * 115).image_tag == "1" * 115
+    assert errors_of("vendor", imageTag="1" * 116).endswith(f"got '{'1' * 116}'.")
 
 
 def test_settings_missing_required_keys_say_how_to_set_them() -> None:

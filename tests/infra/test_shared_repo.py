@@ -12,6 +12,7 @@ from components.iam import lifecycle_policy
 from components.provider import RegistryLogin
 from components.shared_repo import RepoRef, SharedRepo, SharedRepoArgs
 from tests.infra.conftest import LOGIN_STATEMENT, StackRun, all_of, only, resolve, run_program
+from tests.infra.image_helpers import image_tag
 
 VENDOR_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"
 KEY_ARN = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -119,9 +120,8 @@ def test_shared_repo_keep_release_images_sets_the_lifecycle_count() -> None:
 def test_shared_repo_image_tag_comes_from_args() -> None:
     run = build_repo()
     image = only(run.resources, "docker:index/image:Image")
-    assert image.inputs["imageName"] == (
-        "111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app:2.0.0"
-    )
+    repository = "111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app"
+    assert image.inputs["imageName"] == f"{repository}:{image_tag('services/rake_app', '2.0.0')}"
 
 
 def test_shared_repo_without_consumers_has_no_repository_policy() -> None:

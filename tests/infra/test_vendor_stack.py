@@ -15,11 +15,11 @@ from tests.infra.conftest import (
     PULL_PUSH_ACTIONS,
     StackRun,
     all_of,
-    fake_digest,
     only,
     run_stack,
     unwrap_secret,
 )
+from tests.infra.image_helpers import build_args, image_tag, image_uri
 
 ACCOUNT = "111122223333"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-2.amazonaws.com"
@@ -41,7 +41,7 @@ VENDOR_EXPORTS = {
     "region": "us-east-2",
     "rake_app_repository_url": f"{REGISTRY}/rake-app",
     "rake_app_repository_arn": REPO_ARN,
-    "rake_app_image_uri": f"{REGISTRY}/rake-app@sha256:{fake_digest(f'{REGISTRY}/rake-app:1.1.0')}",
+    "rake_app_image_uri": image_uri(REGISTRY, "rake-app", "services/rake_app"),
     "rake_app_pull_accounts": ["999988887777"],
     "developer_group_name": "Development",
 }
@@ -109,16 +109,12 @@ def test_vendor_lifecycle_expires_untagged_and_keeps_ten_releases(vendor_run: St
     assert json.loads(lifecycle.inputs["policy"]) == lifecycle_policy(keep_release_images=10)
 
 
-def test_vendor_image_is_built_for_amd64_from_services_and_pushed_with_a_secret_login(
+def test_vendor_image_is_built_for_amd64_from_its_own_context_and_pushed_with_a_secret_login(
     vendor_run: StackRun,
 ) -> None:
     image = only(vendor_run.resources, "docker:index/image:Image")
-    assert image.inputs["imageName"] == f"{REGISTRY}/rake-app:1.1.0"
-    assert image.inputs["build"] == {
-        "context": "services",
-        "dockerfile": "services/rake_app/Dockerfile",
-        "platform": "linux/amd64",
-    }
+    assert image.inputs["imageName"] == f"{REGISTRY}/rake-app:{image_tag('services/rake_app')}"
+    assert image.inputs["build"] == build_args("rake-app", "services/rake_app")
     assert unwrap_secret(image.inputs["registry"]) == {
         "server": REGISTRY,
         "username": "AWS",
