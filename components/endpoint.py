@@ -19,17 +19,12 @@ from typing import Any, Final
 
 import pulumi
 
+from components.aws_values import DOMAIN_NAME, HOSTED_ZONE_ID
 from components.config_errors import format_problem
 
-ANYWHERE: Final = ("0.0.0.0/0", "::/0")
-# A fully qualified name without the trailing dot: labels of 1-63 letters, digits and hyphens.
-# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html
-DOMAIN_NAME: Final = re.compile(
-    r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]"
-)
-# https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZone.html (Id, without
-# the "/hostedzone/" prefix).
-HOSTED_ZONE_ID: Final = re.compile(r"Z[A-Z0-9]{1,31}")
+ANYWHERE_IPV4: Final = "0.0.0.0/0"
+ANYWHERE_IPV6: Final = "::/0"
+ANYWHERE: Final = (ANYWHERE_IPV4, ANYWHERE_IPV6)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +44,7 @@ class IngressSource:
     """
 
     suffix: str
-    cidr: pulumi.Input[str]
+    cidr: str
     public: bool
 
 
@@ -76,9 +71,13 @@ def _suffix(cidr: str) -> str:
 
 
 def ingress_sources(
-    allowed_cidrs: Sequence[str] | None, *, internal: bool, vpc_cidr: pulumi.Input[str]
+    allowed_cidrs: Sequence[str] | None, *, internal: bool, vpc_cidr: str
 ) -> list[IngressSource]:
-    """The ALB's ingress blocks (None: the default of the module docstring)."""
+    """The ALB's ingress blocks (None: the default of the module docstring), each once.
+
+    Blocks are compared in their canonical form (`2001:DB8::/32` is `2001:db8::/32`), and the
+    VPC's own block is not repeated on an internal ALB: AWS refuses a duplicate rule.
+    """
     problems = _cidr_problems(allowed_cidrs or ())
     if internal:
         # Anywhere means the internet, which an internal ALB cannot be reached from; the policy
@@ -90,8 +89,10 @@ def ingress_sources(
         ]
     if problems:
         raise ValueError("\n".join(problems))
-    given = list(dict.fromkeys(allowed_cidrs or ()))
-    if not internal and allowed_cidrs is None:
+    given = list(dict.fromkeys(str(ipaddress.ip_network(c)) for c in allowed_cidrs or ()))
+    if internal:
+        given = [cidr for cidr in given if cidr != vpc_cidr]
+    elif allowed_cidrs is None:
         given = list(ANYWHERE)
     sources = [IngressSource(suffix="-vpc", cidr=vpc_cidr, public=False)] if internal else []
     for cidr in given:
@@ -135,7 +136,9 @@ def alias_record(
             {
                 "name": dns_name,
                 "zone_id": zone_id,
-                # Route 53 answers only while the ALB has healthy targets in some AZ.
+                # The record is unhealthy while the ALB has no healthy target: a failover record
+                # added next to it takes over then (alone, Route 53 answers with it anyway).
+                # https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-complex-configs.html
                 "evaluate_target_health": True,
             }
         ],

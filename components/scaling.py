@@ -20,8 +20,6 @@ import pulumi_aws as aws
 
 from components.config_errors import format_problem
 
-TYPE: Final = "ecr-cross-account:components:ServiceScaling"
-
 # Role -> predefined metric of the ECS service namespace.
 PREDEFINED_METRICS: Final = {
     "cpu": "ECSServiceAverageCPUUtilization",
@@ -53,15 +51,9 @@ def policy_configuration(
 
 
 @dataclass(frozen=True, kw_only=True)
-class ServiceScalingArgs:
-    """The service, its bounds, and a target per metric (None: no policy on it)."""
+class ScalingTargets:
+    """A target per metric; None: no policy on it (at least one is set)."""
 
-    # The ECS cluster and service (the target's resource ID is `service/<cluster>/<service>`).
-    cluster_name: pulumi.Input[str]
-    service_name: pulumi.Input[str]
-    # The service's desired count at deploy time and the most tasks scaling may run.
-    min_capacity: int
-    max_capacity: int
     # Default: 60% average CPU, what FargateApp has always tracked.
     cpu_percent: float | None = DEFAULT_CPU_PERCENT
     # Default: 70% average memory: prose-app needs ~400 MB more while it analyses a 100 kB
@@ -70,6 +62,29 @@ class ServiceScalingArgs:
     # Default: 1,500 requests per task a minute (25 a second): just under what one task's
     # prose-app serves with 1 KB documents (~28 a second from its 5,704 tokens/s, README).
     requests_per_target: float | None = DEFAULT_REQUESTS_PER_TARGET
+
+    def by_role(self) -> dict[str, float]:
+        """Role (cpu, memory, requests) -> target, for the targets that are set."""
+        targets = {
+            "cpu": self.cpu_percent,
+            "memory": self.memory_percent,
+            "requests": self.requests_per_target,
+        }
+        return {role: value for role, value in targets.items() if value is not None}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceScalingArgs:
+    """The service, its bounds, and its targets."""
+
+    # The ECS cluster and service (the target's resource ID is `service/<cluster>/<service>`).
+    cluster_name: pulumi.Input[str]
+    service_name: pulumi.Input[str]
+    # The service's desired count at deploy time and the most tasks scaling may run.
+    min_capacity: int
+    max_capacity: int
+    # Default: the three targets above.
+    targets: ScalingTargets = ScalingTargets()
     # `<load balancer arn_suffix>/<target group arn_suffix>`
     # (`app/<name>/<id>/targetgroup/<name>/<id>`); required with `requests_per_target`.
     request_resource_label: pulumi.Input[str] | None = None
@@ -81,37 +96,40 @@ def _validate(args: ServiceScalingArgs) -> None:
     def bad(key: str, expected: str, value: object) -> None:
         problems.append(format_problem(f"ServiceScalingArgs.{key}", expected, value))
 
+    targets = args.targets
     if not 1 <= args.min_capacity <= args.max_capacity:
         bad("min_capacity", f"1 to max_capacity ({args.max_capacity})", args.min_capacity)
     for key in ("cpu_percent", "memory_percent"):
-        value = getattr(args, key)
+        value = getattr(targets, key)
         if value is not None and not 0 < value <= 100:
-            bad(key, "above 0, at most 100 (or None)", value)
-    if args.requests_per_target is not None and args.requests_per_target <= 0:
-        bad("requests_per_target", "above 0 (or None)", args.requests_per_target)
-    if args.requests_per_target is not None and args.request_resource_label is None:
+            bad(f"targets.{key}", "above 0, at most 100 (or None)", value)
+    if targets.requests_per_target is not None and targets.requests_per_target <= 0:
+        bad("targets.requests_per_target", "above 0 (or None)", targets.requests_per_target)
+    if targets.requests_per_target is not None and args.request_resource_label is None:
         bad("request_resource_label", "the ALB and target group label", None)
-    if args.cpu_percent is None and args.memory_percent is None and not args.requests_per_target:
-        bad("cpu_percent", "at least one policy (cpu, memory or requests)", None)
+    if not targets.by_role():
+        bad("targets", "at least one policy (cpu, memory or requests)", None)
     if problems:
         raise ValueError("\n".join(problems))
 
 
-class ServiceScaling(pulumi.ComponentResource):
-    """One scalable target and its target-tracking policies."""
+class ServiceScaling:
+    """One scalable target (named `name`) and its policies (`<name>-<role>`).
+
+    Not a component of its own: the resources are children of `parent`, so FargateApp's target and
+    CPU policy keep the URNs (`app-autoscaling`, `app-autoscaling-cpu`) they had before memory and
+    request policies joined them, and a second `pulumi up` replaces neither.
+    """
 
     target: aws.appautoscaling.Target
     # Role (cpu, memory, requests) -> policy, for the targets that are set.
     policies: dict[str, aws.appautoscaling.Policy]
 
-    def __init__(
-        self, name: str, args: ServiceScalingArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__(TYPE, name, None, opts)
+    def __init__(self, name: str, args: ServiceScalingArgs, *, parent: pulumi.Resource) -> None:
         _validate(args)
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=parent)
         self.target = aws.appautoscaling.Target(
-            f"{name}-target",
+            name,
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
             resource_id=pulumi.Output.concat("service/", args.cluster_name, "/", args.service_name),
@@ -119,11 +137,6 @@ class ServiceScaling(pulumi.ComponentResource):
             max_capacity=args.max_capacity,
             opts=child,
         )
-        targets = {
-            "cpu": args.cpu_percent,
-            "memory": args.memory_percent,
-            "requests": args.requests_per_target,
-        }
         self.policies = {
             role: aws.appautoscaling.Policy(
                 f"{name}-{role}",
@@ -140,7 +153,5 @@ class ServiceScaling(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            for role, value in targets.items()
-            if value is not None
+            for role, value in args.targets.by_role().items()
         }
-        self.register_outputs({"resource_id": self.target.resource_id})

@@ -1,4 +1,4 @@
-"""CrossGuard wrappers around `policy.rules`: one mandatory policy per rule.
+"""CrossGuard wrappers around `policy.rules`: one policy per rule, mandatory unless advisory.
 
 Kept apart from `__main__.py` (which starts the policy server and never returns) so tests build
 the same policies and drive them with `ResourceValidationArgs`, as the CLI does.
@@ -23,6 +23,7 @@ from pulumi_policy import (
 
 from policy.rules import (
     ACCOUNT_RULES,
+    ADVISORY_STACK_RULES,
     RESOURCE_RULES,
     STACK_RULES,
     AccountRule,
@@ -105,9 +106,10 @@ def stack_policy(
 
 
 def policies() -> list[Policy]:
-    """Every rule of `policy.rules` as a mandatory CrossGuard policy."""
+    """Every rule of `policy.rules` as a CrossGuard policy: mandatory, the advisory ones aside."""
     return [
         *(resource_policy(rule) for rule in RESOURCE_RULES),
         *(account_policy(rule) for rule in ACCOUNT_RULES),
         *(stack_policy(rule) for rule in STACK_RULES),
+        *(stack_policy(rule, EnforcementLevel.ADVISORY) for rule in ADVISORY_STACK_RULES),
     ]

@@ -591,6 +591,7 @@ RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
     iam_no_inline_admin,
     iam_no_admin_managed_policy,
     log_group_has_retention,
+    alb_internet_facing_has_access_logs,
 )
 ACCOUNT_RULES: Final[tuple[AccountRule, ...]] = (ecr_repo_policy_pull_only_for_consumers,)
 STACK_RULES: Final[tuple[StackRule, ...]] = (
@@ -599,12 +600,7 @@ STACK_RULES: Final[tuple[StackRule, ...]] = (
 )
 
 
-# Written and tested, served once FargateApp builds what they check (docs/operations.md,
-# "Wiring"): the pack runs on every deploy (.github/workflows/pulumi-stack.yml), and today's
-# customer stack has neither access logs nor a web ACL. Then the first joins RESOURCE_RULES
-# (mandatory) and the second is served as advisory: WAF is opt-in, so a stack without one
-# deploys with a warning.
-PENDING_RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (alb_internet_facing_has_access_logs,)
+# Served as advisory: a stack without them deploys with a warning. WAF is opt-in (`app.waf`).
 ADVISORY_STACK_RULES: Final[tuple[StackRule, ...]] = (alb_internet_facing_has_waf,)
 
 

@@ -322,11 +322,16 @@ FAKE_OUTPUTS: dict[str, Faker] = {
         "elasticloadbalancing",
         "loadbalancer/app/{name}/0123456789abcdef",
         dnsName="{name}-1234567890.{region}.elb.amazonaws.com",
+        # The CloudWatch dimension; the zone is the Region's ELB hosted zone (us-west-2's here).
+        arnSuffix="app/{name}/0123456789abcdef",
+        zoneId="Z1H1FL5HABSF5",
     ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _named("cloudwatch", "alarm:{name}"),
     "aws:s3/bucket:Bucket": _s3_bucket,
     "aws:lb/targetGroup:TargetGroup": _named(
-        "elasticloadbalancing", "targetgroup/{name}/0123456789abcdef"
+        "elasticloadbalancing",
+        "targetgroup/{name}/0123456789abcdef",
+        arnSuffix="targetgroup/{name}/0123456789abcdef",
     ),
 }
 

@@ -1,4 +1,4 @@
-"""ServiceScaling: one target, a policy per metric, and FargateApp's CPU policy reproduced."""
+"""ServiceScaling: one target, a policy per metric, each a child of the given parent."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.fargate_app import ContainerSpec, FargateApp, FargateAppArgs
-from components.scaling import ServiceScaling, ServiceScalingArgs, policy_configuration
-from components.shared_repo import RepoRef
-from tests.infra.conftest import StackRun, all_of, named, only, run_program
+from components.scaling import (
+    ScalingTargets,
+    ServiceScaling,
+    ServiceScalingArgs,
+    policy_configuration,
+)
+from tests.infra.conftest import StackRun, all_of, only, run_program
 
-EDGE_IMAGE = f"999988887777.dkr.ecr.us-west-2.amazonaws.com/edge@sha256:{'e' * 64}"
+PARENT = "test:index:Parent"
 LABEL = "app/app-alb/0123456789abcdef/targetgroup/app-tg/0123456789abcdef"
 POLICY = "aws:appautoscaling/policy:Policy"
 
@@ -42,7 +45,8 @@ def run_scaling(**changes: Any) -> StackRun:
             "request_resource_label": LABEL,
             **changes,
         }
-        ServiceScaling("app-scaling", ServiceScalingArgs(**values))
+        parent = pulumi.ComponentResource(PARENT, "app")
+        ServiceScaling("app-scaling", ServiceScalingArgs(**values), parent=parent)
 
     return run_program(program)
 
@@ -50,6 +54,7 @@ def run_scaling(**changes: Any) -> StackRun:
 def test_service_scaling_has_one_target_and_three_policies_by_default() -> None:
     run = run_scaling()
     target = only(run.resources, "aws:appautoscaling/target:Target")
+    assert target.name == "app-scaling"
     assert target.inputs == {
         "serviceNamespace": "ecs",
         "scalableDimension": "ecs:service:DesiredCount",
@@ -91,50 +96,21 @@ def test_service_scaling_has_one_target_and_three_policies_by_default() -> None:
 
 
 def test_service_scaling_leaves_out_the_policies_set_to_none() -> None:
-    run = run_scaling(memory_percent=None, requests_per_target=None, request_resource_label=None)
+    run = run_scaling(
+        targets=ScalingTargets(memory_percent=None, requests_per_target=None),
+        request_resource_label=None,
+    )
     assert [p.name for p in all_of(run.resources, POLICY)] == ["app-scaling-cpu"]
 
 
-def test_service_scaling_cpu_policy_is_the_one_fargate_app_builds_today() -> None:
-    # Replacing FargateApp's own autoscaling with ServiceScaling keeps the CPU policy's inputs.
-    def program() -> None:
-        app = FargateApp(
-            "app",
-            FargateAppArgs(
-                containers=[
-                    ContainerSpec(
-                        name="edge",
-                        image=EDGE_IMAGE,
-                        repository=RepoRef.from_arn(
-                            "arn:aws:ecr:us-west-2:999988887777:repository/edge"
-                        ),
-                        port=8080,
-                        ingress=True,
-                    )
-                ],
-                api_key=pulumi.Output.secret("test-api-key"),
-                account_id="999988887777",
-                region="us-west-2",
-            ),
-        )
-        ServiceScaling(
-            "app-scaling",
-            ServiceScalingArgs(
-                cluster_name=app.cluster_name,
-                service_name=app.service_name,
-                min_capacity=2,
-                max_capacity=4,
-                memory_percent=None,
-                requests_per_target=None,
-            ),
-        )
-
-    run = run_program(program)
-    assert named(run.resources, POLICY, "app-scaling-cpu").inputs == (
-        named(run.resources, POLICY, "app-autoscaling-cpu").inputs
-    )
-    targets = {t.name: t.inputs for t in all_of(run.resources, "aws:appautoscaling/target:Target")}
-    assert targets["app-scaling-target"] == targets["app-autoscaling"]
+def test_service_scaling_resources_are_children_of_the_parent_it_is_given() -> None:
+    # Not a component: FargateApp's target and CPU policy keep the URNs they always had.
+    run = run_scaling()
+    parent = only(run.resources, PARENT)
+    assert {(r.type, r.parent) for r in run.resources if r.type.startswith("aws:")} == {
+        ("aws:appautoscaling/target:Target", parent.urn),
+        (POLICY, parent.urn),
+    }
 
 
 def test_service_scaling_rejects_bad_args_listing_every_problem() -> None:
@@ -142,16 +118,15 @@ def test_service_scaling_rejects_bad_args_listing_every_problem() -> None:
         run_scaling(
             min_capacity=5,
             max_capacity=4,
-            cpu_percent=0,
-            memory_percent=101,
-            requests_per_target=-1,
+            targets=ScalingTargets(cpu_percent=0, memory_percent=101, requests_per_target=-1),
             request_resource_label=None,
         )
     assert str(exc_info.value).splitlines() == [
         "ServiceScalingArgs.min_capacity: expected 1 to max_capacity (4), got 5.",
-        "ServiceScalingArgs.cpu_percent: expected above 0, at most 100 (or None), got 0.",
-        "ServiceScalingArgs.memory_percent: expected above 0, at most 100 (or None), got 101.",
-        "ServiceScalingArgs.requests_per_target: expected above 0 (or None), got -1.",
+        "ServiceScalingArgs.targets.cpu_percent: expected above 0, at most 100 (or None), got 0.",
+        "ServiceScalingArgs.targets.memory_percent: expected above 0, at most 100 (or None), "
+        "got 101.",
+        "ServiceScalingArgs.targets.requests_per_target: expected above 0 (or None), got -1.",
         "ServiceScalingArgs.request_resource_label: expected the ALB and target group label, "
         "got None.",
     ]
@@ -159,8 +134,10 @@ def test_service_scaling_rejects_bad_args_listing_every_problem() -> None:
 
 def test_service_scaling_needs_at_least_one_policy() -> None:
     with pytest.raises(ValueError) as exc_info:
-        run_scaling(cpu_percent=None, memory_percent=None, requests_per_target=None)
+        run_scaling(
+            targets=ScalingTargets(cpu_percent=None, memory_percent=None, requests_per_target=None)
+        )
     assert str(exc_info.value) == (
-        "ServiceScalingArgs.cpu_percent: expected at least one policy (cpu, memory or requests), "
+        "ServiceScalingArgs.targets: expected at least one policy (cpu, memory or requests), "
         "got None."
     )

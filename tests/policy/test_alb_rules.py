@@ -18,7 +18,7 @@ from components.access_logs import access_log_bucket_policy
 from policy.pack import resource_policy, stack_policy
 from policy.rules import (
     ADVISORY_STACK_RULES,
-    PENDING_RESOURCE_RULES,
+    RESOURCE_RULES,
     WAF_ASSOCIATION,
     alb_internet_facing_has_access_logs,
     alb_internet_facing_has_waf,
@@ -83,7 +83,7 @@ def test_alb_waf_rule(resources: list[tuple[str, dict[str, Any]]], expected: lis
 
 
 def test_edge_rules_are_wrapped_mandatory_and_advisory() -> None:
-    (logs_rule,) = PENDING_RESOURCE_RULES
+    (logs_rule,) = [r for r in RESOURCE_RULES if r is alb_internet_facing_has_access_logs]
     (waf_rule,) = ADVISORY_STACK_RULES
     logs = resource_policy(logs_rule)
     waf = stack_policy(waf_rule, EnforcementLevel.ADVISORY)
