@@ -44,6 +44,15 @@ def test_internal_alb_admits_the_vpc_and_the_given_cidrs_only() -> None:
     ]
 
 
+def test_blocks_are_compared_canonically_and_the_vpc_is_not_repeated() -> None:
+    # AWS refuses a second rule for the same block: one rule per block, whatever its spelling.
+    given = ["2001:DB8::/32", "2001:db8::/32", VPC]
+    assert ingress_sources(given, internal=True, vpc_cidr=VPC) == [
+        IngressSource(suffix="-vpc", cidr=VPC, public=False),
+        IngressSource(suffix="-2001-db8---32", cidr="2001:db8::/32", public=False),
+    ]
+
+
 def test_anywhere_on_an_internal_alb_is_refused() -> None:
     with pytest.raises(ValueError) as exc_info:
         ingress_sources(["10.1.0.0/16", "::/0"], internal=True, vpc_cidr=VPC)
