@@ -14,9 +14,9 @@ from __future__ import annotations
 import sys
 
 import aiohttp
-import uvicorn
 from starlette.types import Receive, Scope, Send
 
+from benchmarks.harness import serve_floor
 from common import API_KEY_HEADER
 from common.asgi import read_body, send_json
 from nlp_client.gateway import relay_session
@@ -66,16 +66,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2 or not argv[1].isdigit():
         print("usage: python -m benchmarks.bare_forwarder <upstream base URL> <port>")
         return 2
-    uvicorn.run(
-        Forwarder(argv[0]),
-        host="127.0.0.1",
-        port=int(argv[1]),
-        http="httptools",
-        loop="uvloop",
-        lifespan="on",
-        access_log=False,
-        log_level="warning",
-    )
+    serve_floor(Forwarder(argv[0]), int(argv[1]), lifespan=True)
     return 0
 
 

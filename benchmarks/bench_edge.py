@@ -24,22 +24,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import statistics
-import subprocess
-import sys
-import time
 import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from benchmarks.harness import BENCH_KEY, ROOT, SERVICES_DIR, Figure, cpu_seconds, report
+from benchmarks.harness import BENCH_KEY, Figure, cpu_seconds, report, started_module
 from benchmarks.loadgen import Call, run_load
 from benchmarks.wrk import WRK, Request, run_wrk
 from common import API_KEY_HEADER
-from common.healthcheck import check
 from local_stack import EXAMPLE_TEXT, NLP_CLIENT, RAKE_APP, SERVICES
 from tests.utils.processes import free_port, started_service
 
@@ -53,7 +47,6 @@ MIN_THROUGHPUT_SHARE = 0.5
 PATH = "/keywords"
 BODY = json.dumps({"text": EXAMPLE_TEXT})
 HEADERS = {API_KEY_HEADER: BENCH_KEY, "Content-Type": "application/json"}
-FORWARDER_START_TIMEOUT_SECONDS = 30.0
 DIRECT, EDGE, FLOOR = "direct", "edge", "floor"
 INSTALL_WRK = "apt-get install wrk"
 
@@ -122,33 +115,6 @@ def _answer(url: str) -> object:
         return json.loads(response.read())
 
 
-@contextmanager
-def _started_forwarder(upstream: str) -> Iterator[tuple[str, int]]:
-    """``benchmarks.bare_forwarder`` to `upstream` on a free port, healthy, until the block ends:
-    its URL and pid."""
-    port = free_port()
-    path = os.pathsep.join([str(SERVICES_DIR), str(ROOT)])
-    process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.bare_forwarder", upstream, str(port)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": path},
-    )
-    try:
-        deadline = time.monotonic() + FORWARDER_START_TIMEOUT_SECONDS
-        while (problem := check(port)) is not None:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"bare forwarder did not start: {problem}")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _pick(runs: list[Run], concurrency: int) -> Run:
     """The least disturbed round: lowest p50 at concurrency 1, else highest req/s."""
     if concurrency == 1:
@@ -212,7 +178,7 @@ def main() -> bool:
     with (
         started_service(RAKE_APP, api_key=BENCH_KEY, ports=ports) as rake,
         started_service(NLP_CLIENT, api_key=BENCH_KEY, ports=ports) as edge,
-        _started_forwarder(rake.url) as (floor_url, floor_pid),
+        started_module("benchmarks.bare_forwarder", rake.url) as (floor_url, floor_pid),
     ):
         rake_pid = rake.process.pid
         targets = [

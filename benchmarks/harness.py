@@ -8,14 +8,20 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import uvicorn
+from starlette.types import ASGIApp
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 # The API key the benchmarks give the services they start (loopback only).
 BENCH_KEY = "benchmark-key-0123456789"
+# Seconds a floor started by `started_module` has to answer its first /health.
+START_TIMEOUT_SECONDS = 30.0
 # The services import each other as top-level packages (their images' layout), as in the tests.
 SERVICES_DIR = ROOT / "services"
 if str(SERVICES_DIR) not in sys.path:
@@ -77,6 +83,52 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@contextmanager
+def started_module(module: str, *args: str) -> Iterator[tuple[str, int]]:
+    """``python -m module *args <port>`` on a free port, until ``GET /health`` there answers
+    UP, and until the block ends: its URL and pid (a floor such as ``benchmarks.bare_app``)."""
+    from common.healthcheck import check  # noqa: PLC0415 (the services' path is set above)
+    from tests.utils.processes import free_port  # noqa: PLC0415
+
+    port = free_port()
+    path = os.pathsep.join([str(SERVICES_DIR), str(ROOT)])
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *args, str(port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while (problem := check(port)) is not None:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{module} did not start: {problem}")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def serve_floor(app: ASGIApp, port: int, *, lifespan: bool) -> None:
+    """Serve a floor (``benchmarks.bare_app``, ``benchmarks.bare_forwarder``) on 127.0.0.1 until
+    stopped: uvicorn with httptools and uvloop as the services run it, without their protocol
+    subclass, logs or settings."""
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        http="httptools",
+        loop="uvloop",
+        lifespan="on" if lifespan else "off",
+        access_log=False,
+        log_level="warning",
+    )
+
+
 def _git_commit() -> str:
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -128,5 +180,5 @@ def report(benchmark: str, figures: Sequence[Figure], *, notes: Sequence[str] = 
     }
     path = RESULTS_DIR / f"{benchmark}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"  wrote {path.relative_to(ROOT)}")
+    print(f"  wrote {os.path.relpath(path, ROOT)}")
     return all(f.passed is not False for f in figures)

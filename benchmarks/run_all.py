@@ -11,7 +11,7 @@ import sys
 
 from benchmarks.harness import RESULTS_DIR, ROOT, load_figures, markdown_rows, print_figures
 
-BENCHMARKS = ("rake", "prose", "edge", "wake", "cold_start", "images")
+BENCHMARKS = ("rake", "prose", "edge", "http_layer", "wake", "cold_start", "images")
 SUMMARY = RESULTS_DIR / "summary.md"
 
 

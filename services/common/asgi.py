@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 JSON_CONTENT_TYPE = b"application/json"
+# The bytes Starlette's JSONResponse writes (compact, UTF-8, no NaN), from an encoder built once
+# (`json.dumps` with options builds one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def encode_json(value: Any) -> bytes:
+    """`value` as JSONResponse would write it."""
+    return _ENCODER.encode(value).encode()
 
 
 def header(scope: Scope, name: bytes) -> bytes | None:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Lifespan
 
 from common.auth import require_api_key
-from common.connections import header_deadline_protocol
+from common.bounded import bounded_protocol
 from common.errors import ERROR_RESPONSES, install_error_handlers
 from common.health import health_router, routes_router
 from common.limits import BodySizeLimit
@@ -87,8 +87,8 @@ class ServerOptions(TypedDict):
 def server_options(settings: ServiceSettings) -> ServerOptions:
     """uvicorn's options from `settings`: what ``run_service`` runs and the tests' servers use."""
     return ServerOptions(
-        http=header_deadline_protocol(settings.header_timeout),
-        # No route is a WebSocket, and HeaderDeadlineProtocol does not follow a connection through
+        http=bounded_protocol(settings.header_timeout),
+        # No route is a WebSocket, and BoundedProtocol does not follow a connection through
         # an upgrade: upgrades stay off even if a websockets package gets installed.
         ws="none",
         timeout_keep_alive=settings.keep_alive_timeout,

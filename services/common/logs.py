@@ -134,13 +134,18 @@ class AccessLog:
             # Once the answer is handed over: the client does not wait for its record.
             if status is None:  # no answer: the client left, or the app raised (the 500 it gets)
                 status = CLIENT_CLOSED_REQUEST if gone() else 500
-            fields = (
-                ("method", scope["method"]),
-                ("path", scope["path"]),
-                ("status", status),
-                ("duration_ms", round((time.perf_counter() - started) * 1000, 3)),
-            )
-            # sys.stdout as it is now (tests capture it); flushed per line, as StreamHandler does.
-            line = json_line(time.time(), "INFO", ACCESS_LOGGER, "request", fields)
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+            write_access_record(scope["method"], scope["path"], status, started)
+
+
+def write_access_record(method: str, path: str | None, status: int, started: float) -> None:
+    """One access record on stdout: `started` is the request's `time.perf_counter()`; `path`
+    is None only for a request refused before its path was read (`common.bounded`)."""
+    fields = (
+        ("method", method),
+        ("path", path),
+        ("status", status),
+        ("duration_ms", round((time.perf_counter() - started) * 1000, 3)),
+    )
+    # sys.stdout as it is now (tests capture it); flushed per line, as StreamHandler does.
+    sys.stdout.write(json_line(time.time(), "INFO", ACCESS_LOGGER, "request", fields) + "\n")
+    sys.stdout.flush()

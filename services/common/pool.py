@@ -3,7 +3,7 @@
 FastAPI runs a plain ``def`` route in its shared pool (40 threads), and then validates and
 serialises the answer in that same pool. A sync route whose work queues for a lock, or is simply
 allowed 40 at once, fills the pool: finished answers wait behind blocked threads, and 40 big
-inputs are in memory at once. An ``async def`` route that hands only the blocking call to
+inputs are in memory at once. A route handler that hands only the blocking call to
 ``LimitedPool.run`` queues on the event loop instead, takes one pool thread only when its turn
 comes, and serialises its answer on the loop as soon as the call returns. A request whose client
 has left by its turn (the edge gave up on it, for one) is not run at all: under overload, work
@@ -13,10 +13,9 @@ nobody waits for would only make the queue longer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar, TypeVarTuple
+from typing import TypeVar, TypeVarTuple
 
 from anyio import CapacityLimiter, to_thread
-from fastapi import Depends, Request
 from starlette.requests import ClientDisconnect
 from starlette.types import Scope
 
@@ -29,7 +28,7 @@ ArgsT = TypeVarTuple("ArgsT")
 class LimitedPool:
     """Runs calls in the thread pool, at most ``max_calls`` of them at once.
 
-    One per app (``app.state.pool``, read by the ``Pool`` dependency), created with the app: the
+    One per app (``app.state.pool``, read by the routes' handlers), created with the app: the
     limiter binds to the event loop that first uses it, and each test server has its own loop.
     """
 
@@ -44,11 +43,3 @@ class LimitedPool:
             if client_gone(scope):
                 raise ClientDisconnect()
             return await to_thread.run_sync(func, *args)
-
-
-async def _app_pool(request: Request) -> LimitedPool:  # async: no thread-pool hop (common.auth)
-    pool: LimitedPool = request.app.state.pool
-    return pool
-
-
-Pool = Annotated[LimitedPool, Depends(_app_pool)]

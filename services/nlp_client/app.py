@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from starlette.types import Scope
 
-from common import ApiError, NlpClientSettings, TextBody, create_service_app
+from common import ApiError, NlpClientSettings, create_service_app
 from common.errors import UNKNOWN_APP, UPSTREAM_ERROR_RESPONSES, ErrorBody
-from nlp_client.fast_path import FastPath
+from common.fast_path import FastPath, TextHandler, TextRoute, add_text_routes
 from nlp_client.gateway import PROSE, RAKE, Gateway, gateway_lifespan
 
 # Path -> the upstream that serves it (at the same path).
@@ -34,19 +34,26 @@ async def upstream_health(app_name: str, gateway: GatewayDep) -> Response:
     return await gateway.call(app_name, "GET", "/health")
 
 
-def _forward(path: str, upstream: str) -> Callable[[TextBody, GatewayDep], Awaitable[Response]]:
-    async def forward(body: TextBody, gateway: GatewayDep) -> Response:
-        # Validated here first: a bad body gets its 4xx without a hop.
-        return await gateway.call(upstream, "POST", path, body.text)
+def _relay(upstream: str) -> TextHandler:
+    # The text is validated first (common.fast_path): a bad body gets its 4xx without a hop.
+    async def relay(app: FastAPI, scope: Scope, text: str) -> tuple[int, bytes]:
+        gateway: Gateway = app.state.gateway  # set by the app's lifespan
+        return await gateway.fetch(upstream, "POST", scope["path"], text)
 
-    forward.__doc__ = f"``POST {path}`` on {upstream}-app, relayed."
-    return forward
+    return relay
 
 
-for _path, _upstream in FORWARDED_ROUTES.items():
-    router.add_api_route(
-        _path, _forward(_path, _upstream), methods=["POST"], name=_path.removeprefix("/")
+ROUTES = [
+    TextRoute(
+        path=path,
+        name=path.removeprefix("/"),
+        handle=_relay(upstream),
+        description=f"``POST {path}`` on {upstream}-app, relayed.",
+        response_model=None,
     )
+    for path, upstream in FORWARDED_ROUTES.items()
+]
+add_text_routes(router, ROUTES)
 
 
 def create_api(settings: NlpClientSettings) -> FastAPI:
@@ -57,5 +64,6 @@ def create_api(settings: NlpClientSettings) -> FastAPI:
 
 
 def create_app(settings: NlpClientSettings) -> FastPath:
-    """The edge as it runs: the relayed operations on the fast path, the rest through FastAPI."""
-    return FastPath(create_api(settings), FORWARDED_ROUTES)
+    """The edge as it runs: ``/health`` and the relayed operations on the fast path, the rest
+    through FastAPI."""
+    return FastPath(create_api(settings), ROUTES)

@@ -169,7 +169,7 @@ def post_and_leave(
         time.sleep(stay_seconds)
 
 
-def access_record(method: str, path: str, status: int) -> dict[str, Any]:
+def access_record(method: str, path: str | None, status: int) -> dict[str, Any]:
     """An access record as `served_log_lines` gives it (no ``time``, no ``duration_ms``)."""
     return {
         "level": "INFO",

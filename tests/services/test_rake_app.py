@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 
 import rake_app.app
 from common import RakeSettings, factory
+from common.fast_path import FastPath
 from rake_app.app import INLINE_MAX_CHARS, LARGE_TEXT_SCORERS
 from rake_app.app import create_app as create_rake_app
 from rake_app.rake import extract_keywords
@@ -135,6 +135,6 @@ def test_run_service_freezes_what_startup_built_then_serves_the_app(
         gc.unfreeze()
 
     [(app, frozen, options)] = served
-    assert isinstance(app, FastAPI) and app.title == "rake-app"
+    assert isinstance(app, FastPath) and app.api.title == "rake-app"
     assert frozen > 10_000  # modules, the app and its routes at least
     assert (options["host"], options["port"]) == ("127.0.0.1", 18081)
