@@ -15,7 +15,7 @@ import pulumi
 import pytest
 
 from components.fargate_app import _deferred_name
-from tests.infra.app_helpers import security_group_rules
+from tests.infra.app_helpers import EVERY_OPTION, OWN_TOPIC_ARN, security_group_rules
 from tests.infra.conftest import (
     StackRun,
     all_of,
@@ -24,7 +24,8 @@ from tests.infra.conftest import (
     run_program,
     run_stack,
 )
-from tests.infra.test_customer_stack import ACCOUNT, ALB_ARN, APP, CERTIFICATE_ARN, REGION
+from tests.infra.test_alarms import ROLES
+from tests.infra.test_customer_stack import ACCOUNT, ALB_ARN, APP, REGION
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 POLICY = "aws:appautoscaling/policy:Policy"
@@ -33,39 +34,6 @@ INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 ALB_SUFFIX = "app/app-alb/0123456789abcdef"
 TG_SUFFIX = "targetgroup/app-tg/0123456789abcdef"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:app-alarms-topic"
-OWN_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:ops-alarms"
-ROLES = [
-    "target-5xx",
-    "target-5xx-rate",
-    "elb-5xx",
-    "unhealthy-hosts",
-    "latency-p99",
-    "tasks-below-desired",
-    "cpu-high",
-    "memory-high",
-]
-# Every option of `app` set to a value other than its default.
-EVERY_OPTION: dict[str, Any] = {
-    "certificateArn": CERTIFICATE_ARN,
-    "alarmTopicArn": OWN_TOPIC_ARN,
-    "alarms": {
-        "target5xxCount": 20,
-        "target5xxPercent": 2.5,
-        "rateMinRequests": 50,
-        "elb5xxCount": 30,
-        "unhealthyHosts": 2,
-        "latencyP99Seconds": 3.5,
-        "tasksBelowDesiredMinutes": 10,
-        "cpuPercent": 90,
-        "memoryPercent": 95,
-    },
-    "accessLogRetentionDays": 30,
-    "waf": True,
-    "wafRateLimit": 500,
-    "autoscaling": {"cpu": 50, "memory": None, "requestsPerTarget": 900},
-    "allowedCidrs": ["203.0.113.0/24", "2001:DB8::/32"],
-    "domain": {"name": "nlp.example.com", "zoneId": "Z0123456789ABCDEFGHIJ"},
-}
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pytest
 
 from policy.rules import LISTENER_TYPES
+from tests.infra.app_helpers import EVERY_OPTION
 from tests.infra.conftest import PROJECT, Resource, StackRun, run_stack, stack_config
 from tests.policy.aws_api import (
     FakeAws,
@@ -32,18 +33,6 @@ from tests.policy.iam_lint import lint
 CERTIFICATE_ARN = "arn:aws:acm:us-west-2:999988887777:certificate/0a1b2c3d-4e5f"
 CUSTOMER_KINDS = {Kind.IDENTITY, Kind.LIFECYCLE, Kind.TRUST, Kind.TASK_DEFINITION, Kind.BUCKET}
 NO_WAF = "alb-internet-facing-has-waf"
-# Every option of `app` that docs/operations.md describes, set to a value other than its default.
-EVERY_OPTION = {
-    "certificateArn": CERTIFICATE_ARN,
-    "alarmTopicArn": "arn:aws:sns:us-west-2:999988887777:ops-alarms",
-    "alarms": {"target5xxCount": 20, "latencyP99Seconds": 3.5, "cpuPercent": 90},
-    "accessLogRetentionDays": 30,
-    "waf": True,
-    "wafRateLimit": 500,
-    "autoscaling": {"cpu": 50, "memory": None, "requestsPerTarget": 900},
-    "allowedCidrs": ["203.0.113.0/24", "2001:db8::/32"],
-    "domain": {"name": "nlp.example.com", "zoneId": "Z0123456789ABCDEFGHIJ"},
-}
 
 
 @dataclass(frozen=True)
