@@ -105,3 +105,8 @@ if app is not None:
     pulumi.export("cluster_name", app.cluster_name)
     pulumi.export("service_name", app.service_name)
     pulumi.export("log_group_name", app.log_group_name)
+    # Running it like production (docs/operations.md): where alarms go, where access logs are.
+    pulumi.export("alarm_topic_arn", app.alarm_topic_arn)
+    pulumi.export("access_log_bucket", app.access_log_bucket)
+    if app.web_acl_arn is not None:
+        pulumi.export("web_acl_arn", app.web_acl_arn)

@@ -46,6 +46,17 @@ ECR_IMAGE_BY_DIGEST = re.compile(
     r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
     r"/(?P<name>[a-z0-9._/-]+)@sha256:[0-9a-f]{64}"
 )
+# https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html (Name: up to 256 of [\w-],
+# FIFO topics end in `.fifo`, which alarms cannot notify).
+SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:(?P<region>[a-z0-9-]+):\d{12}:[\w-]{1,256}")
+# A fully qualified name without the trailing dot, lowercase: labels of 1-63 letters, digits and
+# hyphens. https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html
+DOMAIN_NAME = re.compile(
+    r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]"
+)
+# A Route 53 hosted zone ID without the "/hostedzone/" prefix.
+# https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZone.html
+HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
 # A stack name, optionally fully qualified as <org>/<project>/<stack>.
 STACK_NAME = re.compile(r"[\w.-]+(?:/[\w.-]+){0,2}")
 CONTAINER_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")

@@ -9,7 +9,9 @@ Values arrive as `pulumi config` stores them: strings, JSON text or already-deco
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -103,6 +105,48 @@ class Integer(_Plain):
             raise invalid(f"an integer from {self.minimum} to {self.maximum}")
         if self.allowed and value not in self.allowed:
             raise invalid(self.allowed_expected)
+        return value
+
+
+def _plain(number: float) -> str:
+    """1000000.0 -> "1000000", 0.5 -> "0.5" (no exponent, no trailing .0)."""
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+@dataclass(frozen=True)
+class Number(_Plain):
+    """A number above `above`, at most `maximum` (an integer or decimal; digits in a string too)."""
+
+    above: float
+    maximum: float
+
+    @property
+    def expected(self) -> str:
+        return f"a number above {_plain(self.above)}, at most {_plain(self.maximum)}"
+
+    def validate(self, value: Any) -> float:
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", value):
+            value = float(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise invalid(self.expected)
+        if not (math.isfinite(value) and self.above < value <= self.maximum):
+            raise invalid(self.expected)
+        return float(value)
+
+
+@dataclass(frozen=True)
+class CidrBlock(_Plain):
+    """An IPv4 or IPv6 CIDR block without host bits (`203.0.113.0/24`, `2001:db8::/32`)."""
+
+    expected: str = "a CIDR block without host bits, such as '203.0.113.0/24' or '2001:db8::/32'"
+
+    def validate(self, value: Any) -> str:
+        if not isinstance(value, str) or "/" not in value:
+            raise invalid(self.expected)
+        try:
+            ipaddress.ip_network(value, strict=True)
+        except ValueError:
+            raise invalid(self.expected) from None
         return value
 
 
@@ -200,4 +244,4 @@ class Missing:
 
 
 # Every marker that says what a value must be (docs/configuration.md lists their `expected`).
-Check = Text | Integer | Boolean | Structured | Retired
+Check = Text | Integer | Number | CidrBlock | Boolean | Structured | Retired

@@ -4,14 +4,18 @@ Only the VPC comes from awsx; everything else is a plain `pulumi_aws` resource, 
 groups, roles, task definition and service are visible to tests and to policy packs. Secure
 defaults follow AWS Copilot and terraform-aws-modules/ecs: tasks in private subnets without public
 IPs, security groups chained ALB -> tasks, a Secrets Manager secret for the API key, a separate
-and empty task role, a deployment circuit breaker with rollback, and Container Insights.
+and empty task role, a deployment circuit breaker with rollback, and Container Insights. To run it
+like production (`FargateAppArgs.operations`, docs/operations.md): alarms whose target-5xx and
+unhealthy-host alarms also roll a deployment back, ALB access logs, an optional web ACL, scaling
+on CPU, memory and requests, and who may reach the ALB under which name.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -19,6 +23,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from components.alarms import ServiceAlarms, ServiceAlarmsArgs
 from components.config_errors import format_problem
 from components.container_definitions import Container, LogSettings, container_definitions
 from components.endpoints import VpcEndpoints, VpcEndpointsArgs, vpc_endpoint_options
@@ -29,6 +34,8 @@ from components.iam import (
     merged_policy_document,
 )
 from components.load_balancer import LoadBalancer
+from components.operations import OperationsArgs
+from components.scaling import ServiceScaling, ServiceScalingArgs
 from components.shared_repo import IMAGE_PLATFORM, Grants
 
 TYPE: Final = "ecr-cross-account:components:FargateApp"
@@ -53,6 +60,9 @@ STANDARD_ZONES: Final = aws.GetAvailabilityZonesFilterArgs(
 # private). Said explicitly because awsx's default ("Legacy") is announced to change; a change of
 # strategy, like a change of zones, re-carves every subnet (docs/updates.md, "VPC").
 SUBNET_STRATEGY: Final = awsx.ec2.SubnetAllocationStrategy.AUTO
+# The VPC's address range: awsx's own default, said explicitly because an internal load balancer
+# admits it (components/endpoint.py); the same value, so the VPC and its subnets are unchanged.
+VPC_CIDR: Final = "10.0.0.0/16"
 
 # How long `pulumi up` waits for the service's deployment to finish (`wait_for_steady_state`).
 # Long enough for the circuit breaker to fail a bad deployment and roll back: with up to 6 tasks it
@@ -129,8 +139,9 @@ class FargateAppArgs:
     secret_kms_key_arn: pulumi.Input[str] | None = None
     # Default: 60 s for tasks to pass ALB health checks (spaCy loads in ~5 s, nlp-client waits).
     health_check_grace_period_seconds: int = 60
-    # Default: scale out above 60% average CPU.
-    autoscaling_cpu_target_percent: float = 60.0
+    # Default: alarms to a new topic, access logs, no WAF, scaling on CPU, memory and requests,
+    # an internet-facing ALB open to anywhere (components/operations.py).
+    operations: OperationsArgs = OperationsArgs()
 
 
 class FargateApp(pulumi.ComponentResource):
@@ -147,6 +158,7 @@ class FargateApp(pulumi.ComponentResource):
         self.vpc = awsx.ec2.Vpc(
             f"{name}-vpc",
             availability_zone_names=list(args.availability_zones) or self._standard_zones(),
+            cidr_block=VPC_CIDR,
             subnet_strategy=SUBNET_STRATEGY,
             subnet_specs=[
                 awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC),
@@ -164,8 +176,12 @@ class FargateApp(pulumi.ComponentResource):
             name,
             parent=self,
             vpc=self.vpc,
+            vpc_cidr=VPC_CIDR,
             port=ingress.port,
+            account_id=args.account_id,
+            region=args.region,
             certificate_arn=args.alb_certificate_arn,
+            operations=args.operations,
         )
         self.endpoints = self._endpoints(name, args)
         self.cluster = aws.ecs.Cluster(
@@ -231,7 +247,67 @@ class FargateApp(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.task_exec_policy]),
         )
 
-        self.service = aws.ecs.Service(
+        # The service names the deployment alarms, and the CPU, memory and task-count alarms name
+        # the service: they get its name once it exists (a deferred output), so the alarms the
+        # service needs come first and those that need the service wait for it.
+        with _deferred_name() as (service_name, resolve_service_name):
+            self.alarms = ServiceAlarms(
+                f"{name}-alarms",
+                ServiceAlarmsArgs(
+                    load_balancer=self.lb.load_balancer.arn_suffix,
+                    target_group=self.lb.target_group.arn_suffix,
+                    cluster_name=self.cluster.name,
+                    service_name=service_name,
+                    thresholds=args.operations.alarm_thresholds,
+                    topic_arn=args.operations.alarm_topic_arn,
+                ),
+                opts=child,
+            )
+            self.service = self._service(name, args, ingress)
+            resolve_service_name(self.service.name)
+        self.scaling = ServiceScaling(
+            # The names the target and CPU policy have always had (nothing is replaced).
+            f"{name}-autoscaling",
+            ServiceScalingArgs(
+                cluster_name=self.cluster.name,
+                service_name=self.service.name,
+                min_capacity=args.desired_count,
+                max_capacity=args.max_count,
+                targets=args.operations.scaling,
+                request_resource_label=pulumi.Output.concat(
+                    self.lb.load_balancer.arn_suffix, "/", self.lb.target_group.arn_suffix
+                ),
+            ),
+            parent=self,
+        )
+
+        self.service_url = self.lb.url
+        self.alarm_topic_arn = self.alarms.topic_arn
+        self.access_log_bucket = self.lb.access_logs.bucket_name
+        self.web_acl_arn = self.lb.web_acl.web_acl_arn if self.lb.web_acl else None
+        self.cluster_name = self.cluster.name
+        self.service_name = self.service.name
+        self.log_group_name = self.log_group.name
+        self.task_exec_role_arn = self.task_exec_role.arn
+        self.load_balancer_dns_name = self.lb.load_balancer.dns_name
+        self.register_outputs(
+            {
+                "service_url": self.service_url,
+                "cluster_name": self.cluster_name,
+                "service_name": self.service_name,
+                "log_group_name": self.log_group_name,
+                "task_exec_role_arn": self.task_exec_role_arn,
+                "load_balancer_dns_name": self.load_balancer_dns_name,
+                "alarm_topic_arn": self.alarm_topic_arn,
+                "access_log_bucket": self.access_log_bucket,
+                "web_acl_arn": self.web_acl_arn,
+            }
+        )
+
+    def _service(self, name: str, args: FargateAppArgs, ingress: ContainerSpec) -> aws.ecs.Service:
+        """The ECS service: private tasks behind the load balancer, rolled back by the circuit
+        breaker and by the deployment alarms."""
+        return aws.ecs.Service(
             f"{name}-service",
             cluster=self.cluster.arn,
             task_definition=self.task_definition.arn,
@@ -253,6 +329,12 @@ class FargateApp(pulumi.ComponentResource):
             # A deployment whose tasks never get healthy stops and rolls back by itself.
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
                 enable=True, rollback=True
+            ),
+            # And one whose tasks start but answer errors: ECS watches these alarms during the
+            # deployment and rolls back when one fires.
+            # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
+            alarms=aws.ecs.ServiceAlarmsArgs(
+                alarm_names=self.alarms.deployment_alarm_names, enable=True, rollback=True
             ),
             # Full capacity throughout a deployment: new tasks start before old ones stop.
             deployment_minimum_healthy_percent=100,
@@ -283,26 +365,6 @@ class FargateApp(pulumi.ComponentResource):
                 # Autoscaling owns the task count once the service exists.
                 ignore_changes=["desired_count"],
             ),
-        )
-        self._autoscaling(name, args)
-
-        self.service_url = pulumi.Output.concat(
-            "https://" if args.alb_certificate_arn else "http://", self.lb.load_balancer.dns_name
-        )
-        self.cluster_name = self.cluster.name
-        self.service_name = self.service.name
-        self.log_group_name = self.log_group.name
-        self.task_exec_role_arn = self.task_exec_role.arn
-        self.load_balancer_dns_name = self.lb.load_balancer.dns_name
-        self.register_outputs(
-            {
-                "service_url": self.service_url,
-                "cluster_name": self.cluster_name,
-                "service_name": self.service_name,
-                "log_group_name": self.log_group_name,
-                "task_exec_role_arn": self.task_exec_role_arn,
-                "load_balancer_dns_name": self.load_balancer_dns_name,
-            }
         )
 
     def _endpoints(self, name: str, args: FargateAppArgs) -> VpcEndpoints | None:
@@ -386,36 +448,35 @@ class FargateApp(pulumi.ComponentResource):
             self.secret.arn, self.log_group.name, *(c.image for c in args.containers)
         ).apply(render)
 
-    def _autoscaling(self, name: str, args: FargateAppArgs) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        self.autoscaling_target = aws.appautoscaling.Target(
-            f"{name}-autoscaling",
-            service_namespace="ecs",
-            scalable_dimension="ecs:service:DesiredCount",
-            resource_id=pulumi.Output.concat("service/", self.cluster.name, "/", self.service.name),
-            min_capacity=args.desired_count,
-            max_capacity=args.max_count,
-            opts=child,
-        )
-        self.autoscaling_policy = aws.appautoscaling.Policy(
-            f"{name}-autoscaling-cpu",
-            policy_type="TargetTrackingScaling",
-            service_namespace=self.autoscaling_target.service_namespace,
-            scalable_dimension=self.autoscaling_target.scalable_dimension,
-            resource_id=self.autoscaling_target.resource_id,
-            target_tracking_scaling_policy_configuration=(
-                aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(  # noqa: E501
-                        predefined_metric_type="ECSServiceAverageCPUUtilization"
-                    ),
-                    target_value=args.autoscaling_cpu_target_percent,
-                    # Scale out within a minute of a spike; scale in slowly to avoid flapping.
-                    scale_out_cooldown=60,
-                    scale_in_cooldown=300,
-                )
-            ),
-            opts=child,
-        )
+
+@contextmanager
+def _deferred_name() -> Iterator[tuple[pulumi.Output[str], Callable[[pulumi.Output[str]], None]]]:
+    """An output resolved later with another (`pulumi.deferred_output`).
+
+    If the block raises before resolving it, it is resolved with that error: resources waiting
+    for it fail with the program instead of keeping `pulumi up` waiting forever.
+    """
+    deferred: tuple[pulumi.Output[str], Callable[[pulumi.Output[str]], None]]
+    deferred = pulumi.deferred_output()
+    output, resolve = deferred
+    resolved = False
+
+    def resolve_once(value: pulumi.Output[str]) -> None:
+        nonlocal resolved
+        resolved = True
+        resolve(value)
+
+    try:
+        yield output, resolve_once
+    except BaseException as error:
+        if not resolved:
+            reason = f"not built: {type(error).__name__}: {error}"
+
+            def fail(_: str) -> str:
+                raise RuntimeError(reason)
+
+            resolve(pulumi.Output.from_input("").apply(fail))
+        raise
 
 
 def _validate(args: FargateAppArgs) -> None:
@@ -429,7 +490,5 @@ def _validate(args: FargateAppArgs) -> None:
         bad(
             "health_check_grace_period_seconds", "0 or more", args.health_check_grace_period_seconds
         )
-    if not 0 < args.autoscaling_cpu_target_percent <= 100:
-        bad("autoscaling_cpu_target_percent", "0 to 100", args.autoscaling_cpu_target_percent)
     if problems:
         raise ValueError("\n".join(problems))

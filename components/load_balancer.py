@@ -3,7 +3,9 @@
 Split from the service the way terraform-aws-modules/ecs keeps them apart: this is the entrance
 (internet -> ALB -> the ingress container's port), components/fargate_app.py the service behind it.
 Not a component of its own: its resources stay children of the FargateApp that makes it, so their
-URNs are those they always had.
+URNs are those they always had. Also here, from `OperationsArgs` (docs/operations.md): the access
+log bucket, who may reach the ALB (`allowed_cidrs`, `internal`), the optional web ACL and the
+Route 53 name.
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from components.access_logs import AccessLogBucket, AccessLogBucketArgs
 from components.aws_values import PUBLIC_INGRESS_TAG
+from components.endpoint import (
+    ANYWHERE_IPV4,
+    alias_record,
+    ingress_sources,
+    service_url,
+    validate_domain,
+)
+from components.operations import OperationsArgs
+from components.waf import WebAcl, WebAclArgs
 
 HEALTH_CHECK_PATH: Final = "/health"
 HTTP_PORT: Final = 80
@@ -29,19 +41,23 @@ SSL_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # or it sends a request on one the task is closing and answers 502.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout
 ALB_IDLE_TIMEOUT_SECONDS: Final = 60
-ANYWHERE_IPV4: Final = "0.0.0.0/0"
-ANYWHERE_IPV6: Final = "::/0"
 
 
 class LoadBalancer:
-    """An internet-facing ALB forwarding to one port of the tasks, and the groups around both."""
+    """An ALB forwarding to one port of the tasks, the groups around both, and its edge: access
+    logs, who may reach it, an optional web ACL and DNS name."""
 
     alb_security_group: aws.ec2.SecurityGroup
     tasks_security_group: aws.ec2.SecurityGroup
     security_group_rules: list[pulumi.CustomResource]
+    access_logs: AccessLogBucket
     load_balancer: aws.lb.LoadBalancer
     target_group: aws.lb.TargetGroup
     listeners: list[pulumi.Resource]
+    web_acl: WebAcl | None
+    dns_record: aws.route53.Record | None
+    # What clients call: `https://<domain>`, else the ALB's DNS name (https with a certificate).
+    url: pulumi.Output[str]
 
     def __init__(
         self,
@@ -49,23 +65,43 @@ class LoadBalancer:
         *,
         parent: pulumi.Resource,
         vpc: awsx.ec2.Vpc,
+        vpc_cidr: str,
         port: int,
+        account_id: str,
+        region: str,
+        operations: OperationsArgs,
         certificate_arn: pulumi.Input[str] | None = None,
     ) -> None:
-        """`port`: where the ingress container listens; `certificate_arn`: HTTPS (default: HTTP)."""
+        """`port`: where the ingress container listens; `certificate_arn`: HTTPS (default: HTTP);
+        `account_id`, `region`: the stack's (the access-log bucket's policy names them)."""
         self.parent = parent
         child = pulumi.ResourceOptions(parent=parent)
-        self._security_groups(name, vpc, port, certificate_arn)
+        if operations.domain is not None:
+            validate_domain(operations.domain, certificate_arn=certificate_arn)
+        self._security_groups(name, vpc, vpc_cidr, port, certificate_arn, operations)
+        self.access_logs = AccessLogBucket(
+            f"{name}-access-logs",
+            AccessLogBucketArgs(
+                account_id=account_id,
+                region=region,
+                retention_days=operations.access_log_retention_days,
+                force_destroy=operations.force_destroy_access_logs,
+            ),
+            opts=child,
+        )
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
             load_balancer_type="application",
-            internal=False,
-            subnets=vpc.public_subnet_ids,
+            # Internal: in the private subnets, reachable from the VPC (and allowed_cidrs) only.
+            internal=operations.internal,
+            subnets=vpc.private_subnet_ids if operations.internal else vpc.public_subnet_ids,
             security_groups=[self.alb_security_group.id],
             # Requests with malformed headers are dropped, not forwarded (request smuggling).
             drop_invalid_header_fields=True,
             idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
-            opts=child,
+            access_logs=self.access_logs.access_logs(),
+            # ELB writes a test object when logging is turned on: the bucket policy must exist.
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[self.access_logs.policy]),
         )
         self.target_group = aws.lb.TargetGroup(
             f"{name}-tg",
@@ -88,19 +124,63 @@ class LoadBalancer:
             opts=child,
         )
         self._listeners(name, certificate_arn)
+        self._edge(name, operations, https=bool(certificate_arn))
+
+    def _edge(self, name: str, operations: OperationsArgs, *, https: bool) -> None:
+        """The optional web ACL and Route 53 name, and the URL clients call."""
+        child = pulumi.ResourceOptions(parent=self.parent)
+        alb = self.load_balancer
+        self.web_acl = (
+            WebAcl(
+                f"{name}-waf",
+                WebAclArgs(load_balancer_arn=alb.arn, rate_limit=operations.waf_rate_limit),
+                opts=child,
+            )
+            if operations.waf
+            else None
+        )
+        domain = operations.domain
+        self.dns_record = (
+            aws.route53.Record(
+                f"{name}-dns",
+                **alias_record(domain, dns_name=alb.dns_name, zone_id=alb.zone_id),
+                opts=child,
+            )
+            if domain is not None
+            else None
+        )
+        self.url = service_url(domain=domain, https=https, dns_name=alb.dns_name)
 
     def _security_groups(
-        self, name: str, vpc: awsx.ec2.Vpc, port: int, certificate_arn: pulumi.Input[str] | None
+        self,
+        name: str,
+        vpc: awsx.ec2.Vpc,
+        vpc_cidr: str,
+        port: int,
+        certificate_arn: pulumi.Input[str] | None,
+        operations: OperationsArgs,
     ) -> None:
-        """ALB <- internet on 80/443; tasks <- ALB on the ingress port; nothing else comes in.
+        """ALB <- clients on 80/443; tasks <- ALB on the ingress port; nothing else comes in.
 
-        Rules are separate resources, so the two groups can reference each other without a cycle.
-        The provider removes AWS's default allow-all egress rule, so each egress is explicit too.
+        Clients: anywhere by default, else `allowed_cidrs` (and the VPC when internal;
+        components/endpoint.py). Rules are separate resources, so the two groups can reference
+        each other without a cycle. The provider removes AWS's default allow-all egress rule, so
+        each egress is explicit too.
         """
         child = pulumi.ResourceOptions(parent=self.parent)
+        sources = ingress_sources(
+            operations.allowed_cidrs, internal=operations.internal, vpc_cidr=vpc_cidr
+        )
+        # A group's description cannot change without replacing it: the default keeps the one it
+        # always had.
+        clients = "anywhere"
+        if operations.internal:
+            clients = "the VPC and allowed blocks"
+        elif not all(source.public for source in sources):
+            clients = "allowed blocks"
         self.alb_security_group = aws.ec2.SecurityGroup(
             f"{name}-sg-alb",
-            description=f"{name} load balancer: HTTP(S) from anywhere, out to the tasks only",
+            description=f"{name} load balancer: HTTP(S) from {clients}, out to the tasks only",
             vpc_id=vpc.vpc_id,
             opts=child,
         )
@@ -113,19 +193,20 @@ class LoadBalancer:
         listener_ports = [HTTP_PORT, HTTPS_PORT] if certificate_arn else [HTTP_PORT]
         alb, tasks = self.alb_security_group, self.tasks_security_group
         self.security_group_rules: list[pulumi.CustomResource] = [
-            # IPv6 too, so the rules stay right if the load balancer is made dual-stack.
+            # Anywhere is IPv6 too, so the rules stay right if the load balancer is made
+            # dual-stack.
             self._tcp_rule(
-                f"{name}-sg-alb-in-{listener_port}{suffix}",
+                f"{name}-sg-alb-in-{listener_port}{source.suffix}",
                 f"Clients, port {listener_port}",
                 into=alb,
                 port=listener_port,
-                cidr=cidr,
+                cidr=source.cidr,
                 # The one opening to the internet: the policy pack (policy/rules.py) allows
                 # 0.0.0.0/0 and ::/0 only on rules that carry this tag.
-                tags=dict([PUBLIC_INGRESS_TAG]),
+                tags=dict([PUBLIC_INGRESS_TAG]) if source.public else None,
             )
             for listener_port in listener_ports
-            for suffix, cidr in (("", ANYWHERE_IPV4), ("-ipv6", ANYWHERE_IPV6))
+            for source in sources
         ]
         self.security_group_rules += [
             self._tcp_rule(

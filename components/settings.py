@@ -26,10 +26,12 @@ from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from components.alarms import AlarmThresholds
 from components.aws_values import (
     ACCOUNT_ID,
     CERTIFICATE_ARN,
     CONTAINER_NAME,
+    DOMAIN_NAME,
     ECR_ENCRYPTION_URL,
     ECR_IMAGE_BY_DIGEST,
     ECR_REPOSITORY_ARN,
@@ -37,6 +39,7 @@ from components.aws_values import (
     EXTERNAL_ID,
     FARGATE_MEMORY_BY_CPU,
     FARGATE_SIZES_URL,
+    HOSTED_ZONE_ID,
     IAM_GROUP_NAME,
     IAM_NAME,
     IMAGE_TAG,
@@ -50,6 +53,7 @@ from components.aws_values import (
     REPOSITORY_NAME,
     ROLE_ARN,
     SESSION_NAME,
+    SNS_TOPIC_ARN,
     STACK_NAME,
 )
 from components.config_errors import Problems, keys_text
@@ -57,8 +61,10 @@ from components.config_types import (
     CONFIG_ERROR,
     Boolean,
     Check,
+    CidrBlock,
     Integer,
     Missing,
+    Number,
     Refuse,
     Retired,
     Structured,
@@ -67,6 +73,7 @@ from components.config_types import (
 )
 from components.dev_user_group import DevUserGroupArgs
 from components.fargate_app import API_KEY_ENV, AVAILABILITY_ZONE_COUNT, FargateAppArgs
+from components.load_balancer import ALB_IDLE_TIMEOUT_SECONDS
 from components.mirror import (
     CACHE_PREFIX,
     DEFAULT_CACHE_PREFIX,
@@ -75,9 +82,12 @@ from components.mirror import (
     SCANNING_TYPES,
     VENDOR_MIRRORS,
 )
+from components.operations import OperationsArgs
+from components.scaling import ScalingTargets
 from components.settings_rules import check_rules
 from components.shared_repo import SharedRepoArgs
 from components.vendor import VendorSource
+from components.waf import MAX_RATE_LIMIT, MIN_RATE_LIMIT
 
 PROJECT: Final = "ecr-cross-account"
 REGION_KEY: Final = "aws:region"
@@ -228,6 +238,86 @@ class ContainerSettings(ConfigModel):
     )
 
 
+# ---- Running the app like production (components/operations.py, docs/operations.md) ----------
+
+# A percentage a CloudWatch alarm or a scaling policy compares with.
+PERCENT: Final = Number(0, 100)
+
+
+class AlarmSettings(ConfigModel):
+    """When each of the app's alarms fires (config `app.alarms`); docs/operations.md says why
+    each default is what it is."""
+
+    target_5xx_count: Annotated[int, Integer(1, 100_000)] = Field(
+        AlarmThresholds.target_5xx_count,
+        alias="target5xxCount",
+        description="5xx answers of the app in a minute, in 2 of 3 minutes (also rolls a "
+        "deployment back).",
+    )
+    target_5xx_percent: Annotated[float, PERCENT] = Field(
+        AlarmThresholds.target_5xx_percent,
+        alias="target5xxPercent",
+        description="Percent of the app's answers that are 5xx, in 2 of 3 minutes.",
+    )
+    rate_min_requests: Annotated[int, Integer(1, 1_000_000)] = Field(
+        AlarmThresholds.rate_min_requests,
+        description="Requests in a minute below which the 5xx percentage is not judged.",
+    )
+    elb_5xx_count: Annotated[int, Integer(1, 100_000)] = Field(
+        AlarmThresholds.elb_5xx_count,
+        alias="elb5xxCount",
+        description="5xx answers the load balancer makes itself in a minute, in 2 of 3 minutes.",
+    )
+    unhealthy_hosts: Annotated[int, Integer(1, 1000)] = Field(
+        AlarmThresholds.unhealthy_hosts,
+        description="Unhealthy targets, in 2 of 3 minutes (also rolls a deployment back).",
+    )
+    # Nothing answers later than the load balancer's idle timeout.
+    latency_p99_seconds: Annotated[float, Number(0, ALB_IDLE_TIMEOUT_SECONDS)] = Field(
+        AlarmThresholds.latency_p99_seconds,
+        description="p99 response time of the app in seconds, 3 minutes in a row.",
+    )
+    # CloudWatch evaluates at most a day of one-minute periods.
+    tasks_below_desired_minutes: Annotated[int, Integer(1, 1440)] = Field(
+        AlarmThresholds.tasks_below_desired_minutes,
+        description="Minutes in a row with fewer tasks running than desired.",
+    )
+    cpu_percent: Annotated[float, PERCENT] = Field(
+        AlarmThresholds.cpu_percent, description="Average CPU of the service, 5 minutes in a row."
+    )
+    memory_percent: Annotated[float, PERCENT] = Field(
+        AlarmThresholds.memory_percent,
+        description="Average memory of the service, 5 minutes in a row.",
+    )
+
+
+class AutoscalingSettings(ConfigModel):
+    """What the app scales on (config `app.autoscaling`): a target-tracking policy per key, `null`
+    for none; at least one stays."""
+
+    cpu: Annotated[float, PERCENT] | None = Field(
+        ScalingTargets.cpu_percent, description="Average CPU percent to keep the service at."
+    )
+    memory: Annotated[float, PERCENT] | None = Field(
+        ScalingTargets.memory_percent, description="Average memory percent to keep it at."
+    )
+    requests_per_target: Annotated[float, Number(0, 1_000_000)] | None = Field(
+        ScalingTargets.requests_per_target,
+        description="Load balancer requests per task a minute to keep it at.",
+    )
+
+
+class DomainSettings(ConfigModel):
+    """The app's DNS name (config `app.domain`): a Route 53 alias record to the load balancer."""
+
+    name: Annotated[str, Text("a lowercase DNS name such as 'nlp.example.com'", DOMAIN_NAME)] = (
+        Field(description="The name clients call; `service_url` becomes https://<name>.")
+    )
+    zone_id: Annotated[
+        str, Text("a Route 53 hosted zone ID such as 'Z0123456789ABCDEFGHIJ'", HOSTED_ZONE_ID)
+    ] = Field(description="The account's hosted zone the name belongs to.")
+
+
 class AppSettings(ConfigModel):
     """The Fargate app (config `app`); absent on stacks that only publish images."""
 
@@ -311,6 +401,53 @@ class AppSettings(ConfigModel):
     secret_kms_key_arn: Annotated[str, KMS_KEY] | None = Field(
         None, description="KMS key of the API-key secret (default: aws/secretsmanager)."
     )
+    # ---- Running it like production (docs/operations.md) ----
+    alarms: Annotated[AlarmSettings, Structured(dict)] = Field(
+        default_factory=AlarmSettings, description="When the app's alarms fire."
+    )
+    alarm_topic_arn: (
+        Annotated[
+            str, Text("an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)", SNS_TOPIC_ARN)
+        ]
+        | None
+    ) = Field(
+        None,
+        description="Where the alarms notify (default: an SNS topic the stack creates and "
+        "exports as alarm_topic_arn; subscribe to it).",
+    )
+    access_log_retention_days: Annotated[int, Integer(1, 3653)] = Field(
+        OperationsArgs.access_log_retention_days,
+        description="Days the load balancer's access logs are kept (bucket exported as "
+        "access_log_bucket).",
+    )
+    waf: Annotated[bool, Boolean()] = Field(
+        OperationsArgs.waf,
+        description="An AWS WAF web ACL on the load balancer: a per-IP rate limit and AWS's "
+        "common and known-bad-inputs rules.",
+    )
+    waf_rate_limit: Annotated[int, Integer(MIN_RATE_LIMIT, MAX_RATE_LIMIT)] = Field(
+        OperationsArgs.waf_rate_limit,
+        description="Requests from one client IP in 5 minutes above which the web ACL blocks it.",
+    )
+    autoscaling: Annotated[AutoscalingSettings, Structured(dict)] = Field(
+        default_factory=AutoscalingSettings,
+        description="Target tracking between desiredCount and maxCount.",
+    )
+    allowed_cidrs: (
+        Annotated[
+            tuple[Annotated[str, CidrBlock()], ...],
+            Structured(list, unique=True),
+        ]
+        | None
+    ) = Field(None, description="CIDR blocks that may reach the load balancer (default: anywhere).")
+    internal: Annotated[bool, Boolean()] = Field(
+        OperationsArgs.internal,
+        description="Put the load balancer in the private subnets, reachable from the VPC (and "
+        "allowedCidrs) only; changing it replaces the load balancer.",
+    )
+    domain: Annotated[DomainSettings, Structured(dict)] | None = Field(
+        None, description="A Route 53 name for the app (needs certificateArn)."
+    )
 
     @property
     def ingress(self) -> ContainerSettings:
@@ -361,7 +498,8 @@ class Settings(ConfigModel):
     )
     force_delete: Annotated[bool, Boolean()] = Field(
         SharedRepoArgs.force_delete,
-        description="Let `pulumi destroy` delete repositories that still hold images.",
+        description="Let `pulumi destroy` delete repositories that still hold images, and the "
+        "access-log bucket with its logs.",
     )
     keep_release_images: Annotated[int, Integer(1, 1000)] = Field(
         SharedRepoArgs.keep_release_images,

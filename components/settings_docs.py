@@ -70,7 +70,9 @@ def _type_name(annotation: Any) -> str:
     if isinstance(annotation, type) and issubclass(annotation, ConfigModel):
         return "object"
     # Anything else is the secret apiKey, read as a secret Output.
-    return {str: "string", int: "integer", bool: "boolean"}.get(annotation, "secret")
+    return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(
+        annotation, "secret"
+    )
 
 
 def _markers(annotation: Any) -> list[Check]:
@@ -111,6 +113,10 @@ def _default(field: FieldInfo) -> str:
         return "none"
     if isinstance(default, bool):
         return f"`{str(default).lower()}`"
+    if isinstance(default, ConfigModel):
+        return "each key's default (below)"
+    if isinstance(default, float) and default.is_integer():
+        return f"`{default:g}`"
     return f"`{default}`"
 
 

@@ -17,8 +17,10 @@ from components.aws_values import (
     FARGATE_MEMORY_BY_CPU,
     FARGATE_SIZES_URL,
     NAT_LESS_STRATEGY,
+    SNS_TOPIC_ARN,
 )
 from components.config_errors import Problems, keys_text
+from components.endpoint import ANYWHERE
 from components.mirror import MIRROR_CACHE, MIRROR_NONE, MIRROR_REPLICATION
 from components.service_ports import derived_environment
 
@@ -36,6 +38,7 @@ def check_rules(settings: Settings, problems: Problems, *, api_key_is_secret: bo
     if settings.app is not None:
         _check_app(settings.app, problems, settings.region)
         _check_containers(settings.app, problems, set(settings.repositories))
+        _check_operations(settings.app, problems, settings.region)
     _check_vendor_use(settings, problems)
     _check_api_key(settings, problems, api_key_is_secret)
     _copy_rules(settings, problems)
@@ -355,3 +358,47 @@ def _check_replicate_to(settings: Settings, problems: Problems) -> None:
                     f"a registry other than this stack's own ({own[0]} in {own[1]})",
                     {"account": destination.account, "region": destination.region},
                 )
+
+
+# ---- Running the app like production (docs/operations.md) -----------------------------------
+
+
+def _check_operations(app: AppSettings, problems: Problems, region: str) -> None:
+    """The app's production options agree: `domain` comes with `certificateArn` (the name is
+    served over HTTPS); `alarmTopicArn` is a topic in the stack's region (alarms notify topics of
+    their own region); `autoscaling` keeps at least one policy; `allowedCidrs` is not empty for an
+    internet-facing load balancer and holds no anywhere block (0.0.0.0/0, ::/0) for an internal
+    one."""
+    if app.domain is not None and app.certificate_arn is None:
+        problems.got(
+            "app.domain",
+            "a name only with `certificateArn` (a certificate for it: the name is served over "
+            "HTTPS)",
+            "no `certificateArn`",
+        )
+    topic = app.alarm_topic_arn
+    topic_parts = SNS_TOPIC_ARN.fullmatch(topic) if topic else None
+    if topic_parts is not None and topic_parts.group("region") != region:
+        problems.bad("app.alarmTopicArn", f"a topic in the stack's region {region}", topic)
+    scaling = app.autoscaling
+    if scaling.cpu is None and scaling.memory is None and scaling.requests_per_target is None:
+        problems.got(
+            "app.autoscaling",
+            "at least one of `cpu`, `memory` or `requestsPerTarget`",
+            "all null",
+        )
+    cidrs = app.allowed_cidrs
+    if cidrs is not None and not cidrs and not app.internal:
+        problems.bad(
+            "app.allowedCidrs",
+            "at least one CIDR block (an internet-facing load balancer nobody may reach), or "
+            "`internal: true`",
+            [],
+        )
+    for index, cidr in enumerate(cidrs if app.internal and cidrs else ()):
+        if cidr in ANYWHERE:
+            problems.bad(
+                f"app.allowedCidrs[{index}]",
+                "a block other than anywhere (an internal load balancer is not on the internet)",
+                cidr,
+            )

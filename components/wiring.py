@@ -10,7 +10,9 @@ from collections.abc import Mapping
 
 import pulumi_aws as aws
 
+from components.alarms import AlarmThresholds
 from components.dev_user_group import DevUserGroupArgs
+from components.endpoint import Domain
 from components.fargate_app import ContainerSpec, FargateAppArgs
 from components.mirror import (
     MIRROR_CACHE,
@@ -19,6 +21,7 @@ from components.mirror import (
     SCANNING_ENHANCED,
     Destination,
 )
+from components.operations import OperationsArgs
 from components.provider import Providers, RegistryLogin, stack_providers
 from components.registry_mirror import (
     PullThroughCache,
@@ -28,6 +31,7 @@ from components.registry_mirror import (
     ReplicationAcceptanceArgs,
     VendorReplicationArgs,
 )
+from components.scaling import ScalingTargets
 from components.service_ports import derived_environment
 from components.settings import ContainerSettings, RepositorySettings, Settings
 from components.shared_repo import Grants, SharedRepo, SharedRepoArgs
@@ -144,6 +148,31 @@ def fargate_app_args(
         log_retention_days=app.log_retention_days,
         alb_certificate_arn=app.certificate_arn,
         secret_kms_key_arn=app.secret_kms_key_arn,
+        operations=operations_args(settings),
+    )
+
+
+def operations_args(settings: Settings) -> OperationsArgs:
+    """What runs the app like production: alarms, access logs, WAF, scaling, reach and name."""
+    app = settings.app
+    assert app is not None
+    alarms, scaling, domain = app.alarms, app.autoscaling, app.domain
+    return OperationsArgs(
+        # The settings' keys are the thresholds' fields, by the same names.
+        alarm_thresholds=AlarmThresholds(**alarms.model_dump()),
+        alarm_topic_arn=app.alarm_topic_arn,
+        access_log_retention_days=app.access_log_retention_days,
+        force_destroy_access_logs=settings.force_delete,
+        waf=app.waf,
+        waf_rate_limit=app.waf_rate_limit,
+        scaling=ScalingTargets(
+            cpu_percent=scaling.cpu,
+            memory_percent=scaling.memory,
+            requests_per_target=scaling.requests_per_target,
+        ),
+        allowed_cidrs=app.allowed_cidrs,
+        internal=app.internal,
+        domain=Domain(name=domain.name, zone_id=domain.zone_id) if domain else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""CrossGuard wrappers around `policy.rules`: one mandatory policy per rule.
+"""CrossGuard wrappers around `policy.rules`: one policy per rule, mandatory unless advisory.
 
 Kept apart from `__main__.py` (which starts the policy server and never returns) so tests build
 the same policies and drive them with `ResourceValidationArgs`, as the CLI does.
@@ -23,6 +23,7 @@ from pulumi_policy import (
 
 from policy.rules import (
     ACCOUNT_RULES,
+    ADVISORY_STACK_RULES,
     RESOURCE_RULES,
     STACK_RULES,
     AccountRule,
@@ -51,9 +52,11 @@ def _provider_props(provider: PolicyProviderResource | None) -> Mapping[str, Any
     return provider.props if provider is not None else None
 
 
-def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
-    """A mandatory policy reporting each of the rule's violations on the resource."""
-    return _resource_policy(rule, lambda args: rule(args.resource_type, args.props))
+def resource_policy(
+    rule: ResourceRule, level: EnforcementLevel = EnforcementLevel.MANDATORY
+) -> ResourceValidationPolicy:
+    """A policy (mandatory unless `level` says) reporting each of the rule's violations."""
+    return _resource_policy(rule, lambda args: rule(args.resource_type, args.props), level)
 
 
 def account_policy(rule: AccountRule) -> ResourceValidationPolicy:
@@ -63,11 +66,14 @@ def account_policy(rule: AccountRule) -> ResourceValidationPolicy:
         lambda args: rule(
             args.resource_type, args.props, provider_account_id(_provider_props(args.provider))
         ),
+        EnforcementLevel.MANDATORY,
     )
 
 
 def _resource_policy(
-    rule: ResourceRule | AccountRule, check: Callable[[ResourceValidationArgs], list[str]]
+    rule: ResourceRule | AccountRule,
+    check: Callable[[ResourceValidationArgs], list[str]],
+    level: EnforcementLevel,
 ) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         for message in check(args):
@@ -77,12 +83,14 @@ def _resource_policy(
         name=policy_name(rule),
         description=policy_description(rule),
         validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
+        enforcement_level=level,
     )
 
 
-def stack_policy(rule: StackRule) -> StackValidationPolicy:
-    """A mandatory policy over all of the stack's resources (relations between them)."""
+def stack_policy(
+    rule: StackRule, level: EnforcementLevel = EnforcementLevel.MANDATORY
+) -> StackValidationPolicy:
+    """A policy (mandatory unless `level` says) over all of the stack's resources."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = [(r.resource_type, r.props) for r in args.resources]
@@ -93,14 +101,15 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
         name=policy_name(rule),
         description=policy_description(rule),
         validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
+        enforcement_level=level,
     )
 
 
 def policies() -> list[Policy]:
-    """Every rule of `policy.rules` as a mandatory CrossGuard policy."""
+    """Every rule of `policy.rules` as a CrossGuard policy: mandatory, the advisory ones aside."""
     return [
         *(resource_policy(rule) for rule in RESOURCE_RULES),
         *(account_policy(rule) for rule in ACCOUNT_RULES),
         *(stack_policy(rule) for rule in STACK_RULES),
+        *(stack_policy(rule, EnforcementLevel.ADVISORY) for rule in ADVISORY_STACK_RULES),
     ]

@@ -64,6 +64,7 @@ ECR_REGISTRY_POLICY: Final = "aws:ecr/registryPolicy:RegistryPolicy"
 AWSX_VPC: Final = "awsx:ec2:Vpc"
 VPC_ENDPOINT: Final = "aws:ec2/vpcEndpoint:VpcEndpoint"
 IAM_ROLE_POLICY: Final = "aws:iam/rolePolicy:RolePolicy"
+WAF_ASSOCIATION: Final = "aws:wafv2/webAclAssociation:WebAclAssociation"
 IAM_POLICY: Final = "aws:iam/policy:Policy"
 IAM_ROLE: Final = "aws:iam/role:Role"
 # Inline policies: embedded in one principal, invisible in the account's list of policies.
@@ -657,6 +658,50 @@ def ecr_cache_role_pulls_only_upstream(resources: Iterable[tuple[str, Props]]) -
     return messages
 
 
+def _internet_facing_albs(resources: Iterable[tuple[str, Props]]) -> list[Props]:
+    # `internal` defaults to false and `loadBalancerType` to application.
+    return [
+        props
+        for kind, props in resources
+        if kind in LOAD_BALANCER_TYPES
+        and props.get("internal") is not True
+        and (props.get("loadBalancerType") or "application") == "application"
+    ]
+
+
+def alb_internet_facing_has_access_logs(resource_type: str, props: Props) -> list[str]:
+    """Internet-facing Application Load Balancers write access logs to S3."""
+    if not _internet_facing_albs([(resource_type, props)]):
+        return []
+    logs = props.get("accessLogs") or {}
+    if logs.get("enabled") is True and logs.get("bucket"):
+        return []
+    return [
+        "internet-facing load balancer has no access logs, so nobody can tell who called it; set "
+        "access_logs={'bucket': ..., 'prefix': ..., 'enabled': True} (enabled defaults to "
+        "false) with a bucket ELB may write to (components/access_logs.py's AccessLogBucket)."
+    ]
+
+
+def alb_internet_facing_has_waf(resources: Iterable[tuple[str, Props]]) -> list[str]:
+    """Internet-facing Application Load Balancers are associated with an AWS WAF web ACL."""
+    resources = list(resources)
+    protected = {props.get("resourceArn") for kind, props in resources if kind == WAF_ASSOCIATION}
+    messages = []
+    for props in _internet_facing_albs(resources):
+        arn = props.get("arn")
+        # Before the ALB exists its ARN is unknown (props hold inputs): any association counts.
+        if (arn in protected) if arn else protected:
+            continue
+        label = props.get("name") or arn or ""
+        messages.append(
+            f"internet-facing load balancer {label}".rstrip() + " has no AWS WAF web ACL "
+            "association; associate a web ACL (components/waf.py's WebAcl) to rate-limit "
+            "clients and block known-bad requests."
+        )
+    return messages
+
+
 # --- Registry --------------------------------------------------------------------------------
 
 RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
@@ -678,6 +723,7 @@ RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
     iam_no_admin_managed_policy,
     log_group_has_retention,
     ecr_registry_policy_replication_into_named_repositories,
+    alb_internet_facing_has_access_logs,
 )
 ACCOUNT_RULES: Final[tuple[AccountRule, ...]] = (ecr_repo_policy_pull_only_for_consumers,)
 STACK_RULES: Final[tuple[StackRule, ...]] = (
@@ -686,6 +732,10 @@ STACK_RULES: Final[tuple[StackRule, ...]] = (
     vpc_without_nat_has_endpoints,
     ecr_cache_role_pulls_only_upstream,
 )
+
+
+# Served as advisory: a stack without them deploys with a warning. WAF is opt-in (`app.waf`).
+ADVISORY_STACK_RULES: Final[tuple[StackRule, ...]] = (alb_internet_facing_has_waf,)
 
 
 def policy_name(rule: ResourceRule | AccountRule | StackRule) -> str:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from components.alarms import AlarmThresholds, alarm_inputs
 from components.aws_values import ACCOUNT_ID, ROLE_ARN
 from components.fargate_app import FargateAppArgs
 from components.settings import PROJECT
@@ -297,6 +298,14 @@ def stack_settings_document(
     return document
 
 
+# The roles of the app's alarms (their number does not depend on the thresholds or names).
+ALARM_ROLES: Final = tuple(
+    alarm_inputs(
+        AlarmThresholds(), load_balancer="", target_group="", cluster_name="", service_name=""
+    )
+)
+
+
 def expected_creates(config: Mapping[str, Any]) -> dict[str, int]:
     """How many resources of the types a stack's config decides a fresh `preview` must create."""
     expected = {
@@ -314,6 +323,13 @@ def expected_creates(config: Mapping[str, Any]) -> dict[str, int]:
             "aws:ec2/natGateway:NatGateway": NAT_GATEWAYS_BY_STRATEGY[
                 app.get("natGateways", FargateAppArgs.nat_gateways)
             ],
+            # Running it like production (docs/operations.md): every alarm, the topic unless
+            # one is given, the access-log bucket, the web ACL with `waf`, the name with `domain`.
+            "aws:cloudwatch/metricAlarm:MetricAlarm": len(ALARM_ROLES),
+            "aws:sns/topic:Topic": 0 if app.get("alarmTopicArn") else 1,
+            "aws:s3/bucket:Bucket": 1,
+            "aws:wafv2/webAcl:WebAcl": 1 if app.get("waf") else 0,
+            "aws:route53/record:Record": 1 if app.get("domain") else 0,
         }
     return expected
 

@@ -39,7 +39,7 @@ from tests.acceptance.harness import (
     wait_until_healthy,
 )
 from tests.ci.workflow_calls import load_workflow
-from tests.infra.conftest import ROOT
+from tests.infra.conftest import PROJECT, ROOT
 from tests.utils.loopback import JsonHandler, serving
 from tools.stack_files import read_stack_config
 
@@ -268,7 +268,27 @@ def test_expected_creates_for_the_example_stacks() -> None:
         "aws:ecs/service:Service": 1,
         "aws:lb/loadBalancer:LoadBalancer": 1,
         "aws:ec2/natGateway:NatGateway": 1,
+        "aws:cloudwatch/metricAlarm:MetricAlarm": 8,
+        "aws:sns/topic:Topic": 1,
+        "aws:s3/bucket:Bucket": 1,
+        "aws:wafv2/webAcl:WebAcl": 0,
+        "aws:route53/record:Record": 0,
     }
+
+
+def test_expected_creates_follow_the_operations_options() -> None:
+    config = read_stack_config("customer")
+    app = config[f"{PROJECT}:app"]
+    options = {
+        "alarmTopicArn": "arn:aws:sns:us-west-2:999988887777:ops",
+        "waf": True,
+        "domain": {"name": "nlp.example.com", "zoneId": "Z0123456789ABCDEFGHIJ"},
+    }
+    expected = expected_creates({**config, f"{PROJECT}:app": {**app, **options}})
+    assert {
+        kind: expected[kind]
+        for kind in ("aws:sns/topic:Topic", "aws:wafv2/webAcl:WebAcl", "aws:route53/record:Record")
+    } == {"aws:sns/topic:Topic": 0, "aws:wafv2/webAcl:WebAcl": 1, "aws:route53/record:Record": 1}
 
 
 def test_creates_by_type_counts_only_creates_of_the_asked_types() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-from typing import Any
+from typing import Any, Final
 
 from tests.infra.conftest import PULL_ACTIONS, StackRun, all_of, named, only
 
@@ -166,3 +166,29 @@ def discard_failed_run() -> None:
     for obj in gc.get_objects():
         if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
             obj.exception()
+
+
+# The customer stack's own SNS topic, and every operations option of `app` (docs/operations.md)
+# set to a value other than its default, for the customer stack file (us-west-2, 999988887777).
+OWN_TOPIC_ARN = "arn:aws:sns:us-west-2:999988887777:ops-alarms"
+EVERY_OPTION: Final[dict[str, Any]] = {
+    "certificateArn": "arn:aws:acm:us-west-2:999988887777:certificate/0a1b2c3d",
+    "alarmTopicArn": OWN_TOPIC_ARN,
+    "alarms": {
+        "target5xxCount": 20,
+        "target5xxPercent": 2.5,
+        "rateMinRequests": 50,
+        "elb5xxCount": 30,
+        "unhealthyHosts": 2,
+        "latencyP99Seconds": 3.5,
+        "tasksBelowDesiredMinutes": 10,
+        "cpuPercent": 90,
+        "memoryPercent": 95,
+    },
+    "accessLogRetentionDays": 30,
+    "waf": True,
+    "wafRateLimit": 500,
+    "autoscaling": {"cpu": 50, "memory": None, "requestsPerTarget": 900},
+    "allowedCidrs": ["203.0.113.0/24", "2001:DB8::/32"],
+    "domain": {"name": "nlp.example.com", "zoneId": "Z0123456789ABCDEFGHIJ"},
+}

@@ -289,6 +289,12 @@ def _named(
     return outputs
 
 
+def _s3_bucket(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
+    # The provider auto-names a bucket from its logical name; S3 ARNs have no region or account.
+    bucket = str(args.inputs.get("bucket", args.name))
+    return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+
+
 def _stack_reference(args: pulumi_mocks.MockResourceArgs, ctx: _Context) -> dict[str, Any]:
     return {"name": args.inputs.get("name"), "outputs": dict(ctx.vendor_outputs)}
 
@@ -316,9 +322,16 @@ FAKE_OUTPUTS: dict[str, Faker] = {
         "elasticloadbalancing",
         "loadbalancer/app/{name}/0123456789abcdef",
         dnsName="{name}-1234567890.{region}.elb.amazonaws.com",
+        # The CloudWatch dimension; the zone is the Region's ELB hosted zone (us-west-2's here).
+        arnSuffix="app/{name}/0123456789abcdef",
+        zoneId="Z1H1FL5HABSF5",
     ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _named("cloudwatch", "alarm:{name}"),
+    "aws:s3/bucket:Bucket": _s3_bucket,
     "aws:lb/targetGroup:TargetGroup": _named(
-        "elasticloadbalancing", "targetgroup/{name}/0123456789abcdef"
+        "elasticloadbalancing",
+        "targetgroup/{name}/0123456789abcdef",
+        arnSuffix="targetgroup/{name}/0123456789abcdef",
     ),
 }
 

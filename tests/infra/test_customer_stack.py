@@ -392,6 +392,9 @@ def test_customer_exports_the_app_url_names_and_nothing_secret(
         "cluster_name": "app-cluster",
         "service_name": "app-service",
         "log_group_name": "app-logs",
+        # The topic the stack creates (no alarmTopicArn) and the access-log bucket; no WAF.
+        "alarm_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:app-alarms-topic",
+        "access_log_bucket": "app-access-logs-bucket",
     }
     assert customer_run.secret_exports == set()
 
@@ -567,6 +570,8 @@ def test_customer_first_preview_registers_everything_and_exports_only_what_it_kn
             "prose_app_repository_arn",
             "prose_app_repository_url",
             "service_url",
+            "alarm_topic_arn",
+            "access_log_bucket",
         },
         set(),
     )

@@ -25,6 +25,7 @@ LIFECYCLE_POLICY: Final = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 REGISTRY_POLICY: Final = "aws:ecr/registryPolicy:RegistryPolicy"
 # A template's lifecycle policy becomes the lifecycle policy of every repository ECR creates.
 CREATION_TEMPLATE: Final = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+BUCKET_POLICY: Final = "aws:s3/bucketPolicy:BucketPolicy"
 # Identity policies: the `policy` input of these types.
 IDENTITY_POLICY_TYPES: Final = frozenset(
     {
@@ -44,6 +45,7 @@ class Kind(Enum):
     # A resource policy that names its resources (registry policies do, repository policies not).
     REGISTRY = "ECR registry policy"
     TASK_DEFINITION = "ECS task definition"
+    BUCKET = "S3 bucket policy"
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ def _documents(run: StackRun, resource: Resource) -> Iterator[Document]:
         yield Document(Kind.REPOSITORY, resource.urn, inputs["policy"], attached_to=arn)
     elif resource.type == REGISTRY_POLICY:
         yield Document(Kind.REGISTRY, resource.urn, inputs["policy"])
+    elif resource.type == BUCKET_POLICY:
+        # The bucket policy's own statements name their resources; the bucket is `bucket`'s ID.
+        arn = f"arn:aws:s3:::{inputs['bucket']}"
+        yield Document(Kind.BUCKET, resource.urn, inputs["policy"], attached_to=arn)
     elif resource.type == LIFECYCLE_POLICY:
         yield Document(Kind.LIFECYCLE, resource.urn, inputs["policy"])
     elif resource.type == CREATION_TEMPLATE:

@@ -38,36 +38,40 @@ OWN_ACCOUNT_PUSH = repository_policy_props(
 )
 
 
-def test_pack_serves_every_rule_as_a_mandatory_policy(analyzer: Analyzer) -> None:
+def test_pack_serves_every_rule_mandatory_except_the_advisory_waf_rule(analyzer: Analyzer) -> None:
     info = analyzer.info()
     assert info.name == PACK_NAME
     assert [(p.name, p.enforcementLevel) for p in info.policies] == [
-        (name, 1)  # 1 = mandatory
-        for name in [
-            "ecr-repo-policy-no-auth-token",
-            "ecr-repo-policy-star-needs-org-condition",
-            "ecr-repo-policy-no-resource-element",
-            "ecr-repo-immutable-tags",
-            "ecr-repo-scan-on-push",
-            "ecs-task-no-secrets-in-environment",
-            "ecs-task-images-pinned-by-digest",
-            "ecs-task-containers-log",
-            "ecs-task-runtime-platform-set",
-            "ecs-service-no-public-ip",
-            "ecs-service-circuit-breaker-rollback",
-            "sg-no-open-ingress-except-alb-web",
-            "iam-no-star-action",
-            "iam-star-resource-only-for-resourceless-actions",
-            "iam-no-inline-admin",
-            "iam-no-admin-managed-policy",
-            "log-group-has-retention",
-            "ecr-registry-policy-replication-into-named-repositories",
-            "ecr-repo-policy-pull-only-for-consumers",
-            "sg-public-ingress-tag-only-on-load-balancer-groups",
-            "alb-http-redirects-when-https",
-            "vpc-without-nat-has-endpoints",
-            "ecr-cache-role-pulls-only-upstream",
-        ]
+        *(
+            (name, 1)  # 1 = mandatory
+            for name in [
+                "ecr-repo-policy-no-auth-token",
+                "ecr-repo-policy-star-needs-org-condition",
+                "ecr-repo-policy-no-resource-element",
+                "ecr-repo-immutable-tags",
+                "ecr-repo-scan-on-push",
+                "ecs-task-no-secrets-in-environment",
+                "ecs-task-images-pinned-by-digest",
+                "ecs-task-containers-log",
+                "ecs-task-runtime-platform-set",
+                "ecs-service-no-public-ip",
+                "ecs-service-circuit-breaker-rollback",
+                "sg-no-open-ingress-except-alb-web",
+                "iam-no-star-action",
+                "iam-star-resource-only-for-resourceless-actions",
+                "iam-no-inline-admin",
+                "iam-no-admin-managed-policy",
+                "log-group-has-retention",
+                "ecr-registry-policy-replication-into-named-repositories",
+                "alb-internet-facing-has-access-logs",
+                "ecr-repo-policy-pull-only-for-consumers",
+                "sg-public-ingress-tag-only-on-load-balancer-groups",
+                "alb-http-redirects-when-https",
+                "vpc-without-nat-has-endpoints",
+                "ecr-cache-role-pulls-only-upstream",
+            ]
+        ),
+        ("alb-internet-facing-has-waf", 0),  # 0 = advisory
     ]
 
 
