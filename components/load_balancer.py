@@ -43,6 +43,19 @@ SSL_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 ALB_IDLE_TIMEOUT_SECONDS: Final = 60
 
 
+def target_group_name(name: str, *, internal: bool) -> str:
+    """The target group's logical name: a new one with the load balancer's scheme.
+
+    Changing `internal` replaces the ALB (its scheme is fixed), and the new ALB's listeners cannot
+    forward to the old target group while the old ALB's still do: ELB refuses a target group on a
+    second load balancer (TargetGroupAssociationLimit, hashicorp/terraform-provider-aws#22005), and
+    the `up` would stop there. Another name gives the new ALB a new target group; the service
+    moves to it in place, and the old one goes with the old ALB. Internet-facing keeps the name
+    the target group always had.
+    """
+    return f"{name}-tg-internal" if internal else f"{name}-tg"
+
+
 class LoadBalancer:
     """An ALB forwarding to one port of the tasks, the groups around both, and its edge: access
     logs, who may reach it, an optional web ACL and DNS name."""
@@ -104,7 +117,7 @@ class LoadBalancer:
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[self.access_logs.policy]),
         )
         self.target_group = aws.lb.TargetGroup(
-            f"{name}-tg",
+            target_group_name(name, internal=operations.internal),
             target_type="ip",  # awsvpc tasks register by ENI address
             port=port,
             protocol="HTTP",

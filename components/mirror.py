@@ -28,7 +28,10 @@ Pull-through cache with an ECR upstream in another account (2025)
   - The provider (internal/service/ecr/pull_through_cache_rule.go) replaces the rule when
     `ecrRepositoryPrefix`, `upstreamRegistryUrl` or `upstreamRepositoryPrefix` change, updates
     `customRoleArn` in place, and its delete removes the rule only: repositories already cached
-    stay (and keep serving pulls) until deleted by hand.
+    stay (and keep serving pulls) until deleted by hand. Its ID is the prefix, and ECR refuses a
+    second rule for one prefix, so a replacement deletes the old rule first. It reads
+    `upstreamRepositoryPrefix` back (ECR stores ROOT when none is given) without computing it, so
+    the rule always says ROOT, or the next `up` would replace it.
 
 Repository creation templates (settings of the repositories ECR creates for a cache or replica)
   https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create.html

@@ -53,6 +53,9 @@ SCANNING_TYPE: Final = "ecr-cross-account:components:RegistryScanning"
 # Replicas keep the source's name (`rake-app`, no namespace), so only ROOT reaches them.
 # https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create.html
 ROOT_PREFIX: Final = "ROOT"
+# A cache rule's upstream prefix: ROOT maps `<prefix>/rake-app` to the upstream's `rake-app`.
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-private-wildcards.html
+UPSTREAM_ROOT_PREFIX: Final = "ROOT"
 # https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutReplicationConfiguration.html
 MAX_REPLICATION_RULES: Final = 10
 MAX_DESTINATIONS: Final = 25
@@ -180,9 +183,19 @@ class PullThroughCache(pulumi.ComponentResource):
             f"{name}-rule",
             ecr_repository_prefix=args.prefix,
             upstream_registry_url=spec.apply(lambda s: s.upstream.registry_url),
+            # ECR's default, said: ECR stores ROOT when it is left out, the provider reads it back
+            # into an attribute it does not compute, and a later `up` would see a change that
+            # forces a replacement (pull-through-cache-private-wildcards.html, module docstring).
+            upstream_repository_prefix=UPSTREAM_ROOT_PREFIX,
             custom_role_arn=self.role.arn,
-            # The first pull must find the role able to read and the template in place.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy, self.template]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The first pull must find the role able to read and the template in place.
+                depends_on=[self.role_policy, self.template],
+                # One rule per prefix and registry (the rule's ID is its prefix): a new upstream
+                # (the vendor's account or region) can only be created once the old rule is gone.
+                delete_before_replace=True,
+            ),
         )
         self.cached_repository_arn = spec.apply(lambda s: s.repository_arn)
         self.image_uri = pulumi.Output.all(spec, args.vendor_image_uri).apply(

@@ -259,6 +259,30 @@ def test_internal_alb_sits_in_the_private_subnets_and_admits_the_vpc_and_the_giv
     assert run.exports["service_url"] == f"http://app-alb-1234567890.{REGION}.elb.amazonaws.com"
 
 
+def test_internal_alb_gets_its_own_target_group_so_switching_scheme_can_complete(
+    customer_run: StackRun,
+) -> None:
+    """`internal` replaces the ALB; ELB refuses the new ALB's listeners on the old one's target
+    group (TargetGroupAssociationLimit), so the scheme's target group has its own name."""
+    run = run_stack("customer", overrides={"app": {**APP, "internal": True}})
+
+    def target_group_arns(found: StackRun) -> tuple[str, set[str], str]:
+        (group,) = all_of(found.resources, "aws:lb/targetGroup:TargetGroup")
+        forwarded = {
+            action["targetGroupArn"]
+            for listener in all_of(found.resources, "aws:lb/listener:Listener")
+            for action in listener.inputs["defaultActions"]
+        }
+        service = only(found.resources, "aws:ecs/service:Service").inputs
+        return group.name, forwarded, service["loadBalancers"][0]["targetGroupArn"]
+
+    arn = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{{}}/0123456789abcdef"
+    internal_arn, default_arn = arn.format("app-tg-internal"), arn.format("app-tg")
+    assert target_group_arns(run) == ("app-tg-internal", {internal_arn}, internal_arn)
+    # Internet-facing keeps the name it always had (nothing is replaced).
+    assert target_group_arns(customer_run) == ("app-tg", {default_arn}, default_arn)
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

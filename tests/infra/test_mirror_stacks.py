@@ -192,6 +192,7 @@ def test_cache_rule_reads_the_vendor_registry_with_its_own_role(
     assert rule.inputs == {
         "ecrRepositoryPrefix": "vendor",
         "upstreamRegistryUrl": f"{VENDOR_ACCOUNT}.dkr.ecr.{VENDOR_REGION}.amazonaws.com",
+        "upstreamRepositoryPrefix": "ROOT",
         "customRoleArn": f"arn:aws:iam::{CUSTOMER_ACCOUNT}:role/vendor-us-west-2-ecr-upstream",
     }
     template = only(customer.resources, TEMPLATE)

@@ -89,10 +89,20 @@ def test_cache_rule_reads_the_vendor_registry_through_the_role(cache_run: StackR
     assert rule.inputs == {
         "ecrRepositoryPrefix": "vendor",
         "upstreamRegistryUrl": "111122223333.dkr.ecr.us-east-2.amazonaws.com",
+        "upstreamRepositoryPrefix": "ROOT",
         "customRoleArn": f"arn:aws:iam::{CUSTOMER_ACCOUNT}:role/vendor-us-west-2-ecr-upstream",
     }
     # The first pull needs the role's permissions and the template: explicit dependencies.
     assert set(rule.dependencies) >= {policy.urn, template.urn}
+
+
+def test_cache_rule_survives_a_second_up_and_a_new_upstream(cache_run: StackRun) -> None:
+    """ECR stores ROOT as the upstream prefix when none is given and the provider reads it back
+    without computing it: left out, the next `up` sees a change that replaces the rule. And a
+    replacement (a new upstream) must delete first: ECR has one rule per prefix."""
+    rule = only(cache_run.resources, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
+    assert rule.inputs["upstreamRepositoryPrefix"] == "ROOT"
+    assert rule.delete_before_replace is True
 
 
 def test_cache_role_trusts_the_service_and_reads_only_the_vendor_repository(
