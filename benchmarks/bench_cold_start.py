@@ -1,6 +1,6 @@
 """Benchmark 4: cold start (process spawn to ``/health`` 200) and memory of each service.
 
-Bars (issue 7): rake-app and the edge start in under 1.5 s and prose-app in under 3 s; RSS under
+Bars: rake-app and the edge start in under 1.5 s and prose-app in under 3 s; RSS under
 100 MB for rake-app and the edge, under 400 MB for prose-app (measured after one real request, so
 lazily built state is counted). Run: ``.venv/bin/python -m benchmarks.bench_cold_start``.
 """

@@ -1,6 +1,6 @@
 """Benchmark 3: ``POST /keywords`` direct to rake-app vs through the edge (nlp-client).
 
-Bars (issue 7): the hop adds at most 0.6 ms to the median latency at concurrency 1, and keeps at
+Bars: the hop adds at most 0.6 ms to the median latency at concurrency 1, and keeps at
 least 50% of the direct throughput at concurrency 16 and 64. rake-app and the edge run as real
 processes on loopback, and so does a floor: ``benchmarks.bare_forwarder``, the least a Python hop
 on the same stack costs (context figures, no bar).

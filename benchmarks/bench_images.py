@@ -1,8 +1,8 @@
-"""Benchmark 6: each image's size, its size over the base image, and time from `docker run` to
+"""Benchmark 7: each image's size, its size over the base image, and time from `docker run` to
 healthy.
 
-Bars (the image issue): rake-app adds at most 45 MB to the base, nlp-client at most 55 MB,
-prose-app at most 250 MB. Needs a Docker engine (started here when this machine can, see
+Bars: rake-app adds at most 45 MB to the base, nlp-client at most 55 MB, prose-app at most
+250 MB. Needs a Docker engine (started here when this machine can, see
 tools/container_engine.py); the images are built as the tests build them, on the official base
 or, where it cannot be pulled, on the Debian stand-in. Run: `.venv/bin/python -m
 benchmarks.bench_images`. Sizes are docker's uncompressed image sizes, in MB (10^6 bytes).

@@ -1,6 +1,6 @@
 """Benchmark 2: prose-app tokens/s over HTTP (``POST /tokens``, 1 KB documents) vs in-process.
 
-Bar (issue 7): at concurrency 1 and 2, HTTP keeps at least 85% of the tokens/s of calling the
+Bar: at concurrency 1 and 2, HTTP keeps at least 85% of the tokens/s of calling the
 same spaCy pipeline in-process on the same documents. Also reports the model load time and the
 service's RSS once loaded. The modes take turns, `PASSES` times, and each keeps its best pass, so
 a burst of other work on the machine cannot favour one of them.

@@ -1,6 +1,6 @@
 """Benchmark 1: RAKE throughput on the ~1 MB corpus, next to a one-pass tokeniser and rake-nltk.
 
-Bars (issue 7): at least 1/10 of a single ``re.findall(r"\\w+")`` pass over the same text, at least
+Bars: at least 1/10 of a single ``re.findall(r"\\w+")`` pass over the same text, at least
 1.2x rake-nltk configured with the same stop words and separators, and exact parity with the Go
 engine on every row of the parity fixture. Run: ``.venv/bin/python -m benchmarks.bench_rake``.
 """

@@ -147,7 +147,7 @@ def print_figures(title: str, figures: Sequence[Figure]) -> None:
 
 
 def markdown_rows(benchmark: str, figures: Sequence[Figure]) -> list[str]:
-    """One README table row per figure: benchmark, figure, value, bar, result."""
+    """One Markdown table row per figure: benchmark, figure, value, bar, result."""
     rows = []
     for f in figures:
         verdict = {None: "", True: "ok", False: "**missed**"}[f.passed]

@@ -1,4 +1,4 @@
-"""Run every benchmark, each in its own process, then print every figure and write a README table.
+"""Run every benchmark, each in its own process, then print every figure and write a Markdown table.
 
 Run: ``.venv/bin/python -m benchmarks.run_all`` (a few minutes on 2 cores). Exits 1 when a bar is
 missed. Figures drift with whatever else the machine is doing: run it on a quiet machine.

@@ -79,9 +79,9 @@ class DevUserGroup(pulumi.ComponentResource):
 
     With a PGP key, each user gets a generated console password that must be reset at first
     sign-in, and (opt-in) an access key; both leave AWS only encrypted to that key. Without one,
-    users get neither: an administrator gives a first password (README). Nothing a reader of the
-    stack's outputs or state could sign in with is ever exported: Pulumi secrets are readable by
-    anyone who may preview or reference the stack.
+    users get neither: an administrator gives a first password (docs/architecture.md, "First
+    passwords"). Nothing a reader of the stack's outputs or state could sign in with is ever
+    exported: Pulumi secrets are readable by anyone who may preview or reference the stack.
     """
 
     group: aws.iam.Group

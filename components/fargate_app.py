@@ -58,7 +58,7 @@ STANDARD_ZONES: Final = aws.GetAvailabilityZonesFilterArgs(
 )
 # How awsx carves the subnets out of the VPC's range: "Auto" keeps the specs' order (public, then
 # private). Said explicitly because awsx's default ("Legacy") is announced to change; a change of
-# strategy, like a change of zones, re-carves every subnet (README, "A second `pulumi up`").
+# strategy, like a change of zones, re-carves every subnet (docs/updates.md, "VPC").
 SUBNET_STRATEGY: Final = awsx.ec2.SubnetAllocationStrategy.AUTO
 # The VPC's address range: awsx's own default, said explicitly because an internal load balancer
 # admits it (components/endpoint.py); the same value, so the VPC and its subnets are unchanged.

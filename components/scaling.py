@@ -60,7 +60,8 @@ class ScalingTargets:
     # document, and an out-of-memory kill loses every request in the task.
     memory_percent: float | None = DEFAULT_MEMORY_PERCENT
     # Default: 1,500 requests per task a minute (25 a second): just under what one task's
-    # prose-app serves with 1 KB documents (~28 a second from its 5,704 tokens/s, README).
+    # prose-app serves with 1 KB documents (~28 a second from its 5,704 tokens/s,
+    # benchmarks/README.md).
     requests_per_target: float | None = DEFAULT_REQUESTS_PER_TARGET
 
     def by_role(self) -> dict[str, float]:

@@ -46,7 +46,7 @@ IMAGE_PLATFORM = "linux/amd64"
 # creation ECR gives itself grants on the key, and on push and pull ECR, not the caller, asks KMS
 # for the data key (GenerateDataKey, Decrypt) and decrypts the layers before they are pulled. So a
 # consumer in another account needs neither kms:Decrypt nor a statement in the key's policy;
-# only the repository's creator needs kms:CreateGrant and kms:DescribeKey (README).
+# only the repository's creator needs kms:CreateGrant and kms:DescribeKey (docs/ci.md).
 # https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html
 
 

@@ -12,7 +12,8 @@ once, for relations no single resource shows (a listener and its HTTPS sibling).
 Decisions where AWS leaves room:
 - "The repository's own account" is the stack's: the AWS provider's `allowedAccountIds` guard (one
   account). When it is unknown every principal is treated as a consumer (fail closed): same-account
-  access belongs in identity policies anyway (DESIGN §4).
+  access belongs in identity policies anyway (an IAM group cannot be a resource policy's
+  principal; components/dev_user_group.py).
 - The load balancer's ingress is marked with `PUBLIC_INGRESS_TAG`: that tag on a group (or on an
   `aws.vpc.SecurityGroupIngressRule`) is the only way to accept the internet, and only on TCP
   80/443. `aws.ec2.SecurityGroupRule` has no tags, so it never may. A stack rule checks that a

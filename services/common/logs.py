@@ -97,7 +97,7 @@ class AccessLog:
     to them, recorded as the 500 the client gets.
 
     Written to the stream directly, not through the logging module: its handler chain cost the
-    edge ~80 us a request, a fifth of its CPU per relayed request (issue 7, bench_edge).
+    edge ~80 us a request, a fifth of its CPU per relayed request (benchmarks/bench_edge.py).
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -29,7 +29,7 @@ EXCLUDED_COMPONENTS = ("parser", "lemmatizer")
 SENTENCE_COMPONENT = "senter"
 
 # OntoNotes labels renamed to the Go prose library's names; PERSON and GPE are spelled alike, and
-# labels prose never had (DATE, NORP, MONEY, ...) pass through unchanged. See DESIGN.md §6.
+# labels prose never had (DATE, NORP, MONEY, ...) pass through unchanged (docs/api.md).
 PROSE_LABELS = {"ORG": "ORGANIZATION", "LOC": "LOCATION", "FAC": "FACILITY"}
 
 OUTSIDE = "O"

@@ -4,14 +4,14 @@ Nothing here needs AWS or the Pulumi CLI (the HTTP helpers call only the URL the
 `tests/acceptance/test_harness.py` checks every rule in the normal suite, on loopback.
 `test_two_accounts.py` drives Pulumi's Automation API with them.
 
-A run collides with neither the real stacks (README, "Deploy to two AWS accounts") nor another
+A run collides with neither the real stacks (README.md, "Deploy both stacks") nor another
 run in the same accounts: its stacks are `acc-<token>-vendor` and `acc-<token>-customer`, and
 every physical name the config sets (the ECR repositories, the developers group and its users)
 ends in `-acc-<token>`. The task definition's family is named after the stack
 (`acc-<token>-customer-app`), and Pulumi auto-names everything else the program creates (a random
 suffix per stack). `test_configs_under_mocks.py` checks all of this.
 
-The test is configured by environment variables (README, "Prove it on your accounts"):
+The test is configured by environment variables (docs/acceptance.md):
 
     VENDOR_ACCOUNT_ID, CUSTOMER_ACCOUNT_ID     the two 12-digit account IDs
     VENDOR_AWS_PROFILE or VENDOR_ROLE_ARN      credentials for the vendor account: a named
@@ -50,7 +50,7 @@ STATIC_KEY_VARIABLES: Final = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AW
 DIY_ORGANIZATION: Final = "organization"
 SELF_MANAGED_BACKEND = re.compile(r"(file|s3|gs|azblob|postgres)://.*")
 
-# The seed's example and its exact keywords, in order (DESIGN.md section 6).
+# The seed's example and its exact keywords, in order (docs/api.md, "Try it").
 SEED_TEXT: Final = (
     "The Internet is the global system of interconnected computer networks that use the "
     "Internet protocol suite to link devices worldwide."

@@ -1,4 +1,4 @@
-"""Issue 8: the whole system on two real AWS accounts, driven by Pulumi's Automation API.
+"""The whole system on two real AWS accounts, driven by Pulumi's Automation API.
 
 Opt-in: skipped unless the `pulumi` CLI is on PATH and both accounts' IDs and credentials are
 given (see `harness.py` for the variables; the skip reason names what is missing). Run it with

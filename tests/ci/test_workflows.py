@@ -262,7 +262,7 @@ def test_acceptance_workflow_gives_each_account_its_id_and_profile() -> None:
 
 def test_acceptance_signs_in_with_the_deploy_roles_from_main_outside_any_environment() -> None:
     # No environment: the OIDC subject is the branch, `repo:OWNER/REPO:ref:refs/heads/main` for a
-    # scheduled run or one dispatched from main, which the deploy roles trust (README).
+    # scheduled run or one dispatched from main, which the deploy roles trust (docs/ci.md).
     workflow = _workflow("acceptance.yml")
     job = workflow["jobs"]["acceptance"]
     roles = {

@@ -44,7 +44,7 @@ SUPPRESSIONS: Final = (
         actions=frozenset({"ecr:getauthorizationtoken"}),
         reason=(
             "`docker login` to ECR needs it: it returns a 12-hour registry token that carries "
-            "only the caller's own ECR permissions (DESIGN §4; components/iam.py)."
+            "only the caller's own ECR permissions (components/iam.py)."
         ),
     ),
     Suppression(

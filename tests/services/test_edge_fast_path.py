@@ -1,4 +1,4 @@
-"""The edge's fast path answers exactly as FastAPI's declared routes would (nlp_client.fast_path).
+"""The edge's fast path answers exactly as FastAPI's declared routes would (common.fast_path).
 
 The same requests go to the edge as it runs (`create_app`, fast path in front) and to its FastAPI
 app alone (`create_api`), both over real HTTP against one fake upstream: every answer must match.
