@@ -7,7 +7,7 @@ import gc
 import json
 from typing import Any, Final
 
-from tests.infra.conftest import PULL_ACTIONS, StackRun, all_of, named, only
+from tests.infra.harness import PULL_ACTIONS, StackRun, all_of, named, only
 
 # (direction, security group id, from port, to port, peer CIDR or security group id)
 Rule = tuple[str, str, int, int, str]

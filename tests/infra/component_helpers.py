@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from tests.infra.conftest import StackRun, run_program
+from tests.infra.harness import StackRun, run_program
 
 PROVIDER_NAME = "aws"
 CUSTOMER_ACCOUNT = "999988887777"

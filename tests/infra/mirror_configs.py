@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from tests.infra.conftest import PROJECT, VENDOR_ACCOUNT, StackRun, run_stack, stack_config
+from tests.infra.harness import PROJECT, VENDOR_ACCOUNT, StackRun, run_stack, stack_config
 
 CUSTOMER_ACCOUNT: Final = "999988887777"
 CUSTOMER_REGION: Final = "us-west-2"

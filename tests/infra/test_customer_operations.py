@@ -16,7 +16,7 @@ import pytest
 
 from components.fargate_app import _deferred_name
 from tests.infra.app_helpers import EVERY_OPTION, OWN_TOPIC_ARN, security_group_rules
-from tests.infra.conftest import (
+from tests.infra.harness import (
     StackRun,
     all_of,
     named,

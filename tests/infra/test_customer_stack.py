@@ -27,7 +27,7 @@ from tests.infra.app_helpers import (
     security_group_rules,
     write_logs_statement,
 )
-from tests.infra.conftest import (
+from tests.infra.harness import (
     AVAILABILITY_ZONES_TOKEN,
     LOGIN_STATEMENT,
     TEST_API_KEY,
@@ -545,7 +545,7 @@ def test_customer_first_preview_registers_everything_and_exports_only_what_it_kn
     customer_run: StackRun,
 ) -> None:
     # A first preview knows no image digest, repository, ALB, target group or secret ARN, DNS
-    # name or secret version (conftest: `unknowns`); the vendor's outputs are known.
+    # name or secret version (harness: `unknowns`); the vendor's outputs are known.
     run = run_stack("customer", preview=True)
 
     task = only(run.resources, "aws:ecs/taskDefinition:TaskDefinition")

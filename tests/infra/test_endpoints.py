@@ -15,7 +15,7 @@ from tests.infra.component_helpers import (
     custom_resources_without_the_provider,
     run_with_provider,
 )
-from tests.infra.conftest import StackRun, all_of, only
+from tests.infra.harness import StackRun, all_of, only
 
 SUBNETS = ["subnet-private-a", "subnet-private-b"]
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"

@@ -32,7 +32,7 @@ from tests.infra.app_helpers import (
     security_group_rules,
     write_logs_statement,
 )
-from tests.infra.conftest import (
+from tests.infra.harness import (
     LOGIN_STATEMENT,
     PROJECT,
     ROOT,

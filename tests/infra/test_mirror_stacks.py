@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.infra.app_helpers import container_definitions_of, discard_failed_run, exec_policy
-from tests.infra.conftest import (
+from tests.infra.harness import (
     PULL_ACTIONS,
     PULL_AND_DESCRIBE_ACTIONS,
     VENDOR_ACCOUNT,

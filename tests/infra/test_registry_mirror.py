@@ -28,7 +28,7 @@ from tests.infra.component_helpers import (
     custom_resources_without_the_provider,
     run_with_provider,
 )
-from tests.infra.conftest import (
+from tests.infra.harness import (
     LOGIN_STATEMENT,
     PULL_ACTIONS,
     VENDOR_IMAGE_URI,

@@ -25,7 +25,7 @@ from components.settings import (
 )
 from components.shared_repo import repository_output
 from components.vendor import VendorSource
-from tests.infra.conftest import PROJECT, ROOT, as_config_string, stack_config, yaml_config
+from tests.infra.harness import PROJECT, ROOT, as_config_string, stack_config, yaml_config
 
 P = f"{PROJECT}:"
 DIGEST = "0123456789abcdef" * 4

@@ -1,6 +1,6 @@
 """Both stacks' real programs (run under mocks) through every guardrail, with zero findings.
 
-Each stack file runs once through `__main__.py` (tests/infra/conftest.py records what it
+Each stack file runs once through `__main__.py` (tests/infra/harness.py records what it
 registers). Every recorded resource then goes to the policy pack process with its provider, as
 `pulumi preview --policy-pack policy` would send it; every IAM and ECR policy document is linted
 with parliament and loaded into moto's fake AWS (S3 bucket policies only linted: moto accepts any);
@@ -18,7 +18,7 @@ import pytest
 
 from policy.rules import LISTENER_TYPES
 from tests.infra.app_helpers import EVERY_OPTION
-from tests.infra.conftest import PROJECT, Resource, StackRun, run_stack, stack_config
+from tests.infra.harness import PROJECT, Resource, StackRun, run_stack, stack_config
 from tests.infra.mirror_configs import CUSTOMER_CACHE, CUSTOMER_REPLICATION, run_chain
 from tests.policy.aws_api import (
     FakeAws,
