@@ -20,6 +20,7 @@ from policy.rules import LISTENER_TYPES
 from tests.infra.app_helpers import EVERY_OPTION
 from tests.infra.harness import PROJECT, Resource, StackRun, run_stack, stack_config
 from tests.infra.mirror_configs import CUSTOMER_CACHE, CUSTOMER_REPLICATION, run_chain
+from tests.policy.analyzer import Analyzer, Diagnostic, Provider
 from tests.policy.aws_api import (
     FakeAws,
     fake_aws,
@@ -27,7 +28,6 @@ from tests.policy.aws_api import (
     register_task_definition_report,
     task_definition_params,
 )
-from tests.policy.conftest import Analyzer, Diagnostic, Provider
 from tests.policy.documents import Document, Kind, as_json, documents, plain
 from tests.policy.iam_lint import lint
 
