@@ -16,17 +16,12 @@ from common import NlpClientSettings, errors
 from common.logs import CLIENT_CLOSED_REQUEST
 from nlp_client.app import create_api, create_app
 from nlp_client.gateway import Gateway
-from tests.services.conftest import TEST_MAX_BODY_BYTES
-from tests.services.fake_upstream import SLOW_SECONDS
-from tests.services.helpers import (
-    TEST_API_KEY,
-    Reply,
-    access_record,
-    call,
-    post_and_leave,
-    serve_in_thread,
-    served_log_lines,
-)
+from tests.services.served_apps import TEST_MAX_BODY_BYTES
+from tests.support.access_logs import access_record, served_log_lines
+from tests.support.fake_upstream import SLOW_SECONDS
+from tests.support.http import TEST_API_KEY, Reply, call
+from tests.support.raw_http import post_and_leave
+from tests.support.servers import serve_in_thread
 
 TEXT = {"text": "a b"}
 # Each case: path, and the keyword arguments of `call`.
@@ -47,7 +42,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def _settings(fake_upstream_url: str, *, rake_prefix: str = "") -> NlpClientSettings:
-    # rake echoes the request; prose answers garbage (tests.services.fake_upstream).
+    # rake echoes the request; prose answers garbage (tests.support.fake_upstream).
     return NlpClientSettings(
         api_key=TEST_API_KEY,
         max_body_bytes=TEST_MAX_BODY_BYTES,

@@ -16,8 +16,9 @@ from common import ProseSettings, RakeSettings, errors
 from prose_app import app as prose_app
 from prose_app.nlp import Prose
 from rake_app import app as rake_app
-from tests.services.conftest import TEST_MAX_BODY_BYTES
-from tests.services.helpers import TEST_API_KEY, Reply, call, serve_in_thread
+from tests.services.served_apps import TEST_MAX_BODY_BYTES
+from tests.support.http import TEST_API_KEY, Reply, call
+from tests.support.servers import serve_in_thread
 
 TEXT = {"text": "Tim Cook leads Apple."}
 JSON = {"Content-Type": "application/json"}
