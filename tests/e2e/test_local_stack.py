@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,13 +167,19 @@ class _Interrupted(Exception):
     pass
 
 
+def _ctrl_c() -> None:
+    # To the main thread, where the stack runs: a process-directed kill would go to any thread
+    # not blocking SIGINT, and the imported native libraries start threads of their own.
+    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+
 def test_stack_stop_finishes_every_child_before_a_ctrl_c_takes_effect() -> None:
     # A Ctrl-C while the first child is being waited for must not leave the others running.
     def interrupt(signum: int, _: object) -> None:
         raise _Interrupted(signal.Signals(signum).name)
 
     children = {
-        NLP_CLIENT: _Child(on_wait=lambda: os.kill(os.getpid(), signal.SIGINT)),
+        NLP_CLIENT: _Child(on_wait=_ctrl_c),
         RAKE_APP: _Child(),
         PROSE_APP: _Child(),
     }
