@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import json
 from typing import Any, Final
 
@@ -149,23 +147,6 @@ def read_secret_statement(secret_arn: str) -> dict[str, Any]:
         "Action": ["secretsmanager:GetSecretValue"],
         "Resource": [secret_arn],
     }
-
-
-def discard_failed_run() -> None:
-    """Mark a failed run's errors as seen, after the test has asserted the one it expects.
-
-    A run that fails inside an `apply` leaves every dependent future holding the error, and the
-    runtime's context variables keep them alive; asyncio would log each one as "Future exception
-    was never retrieved" when the interpreter exits.
-    """
-    # Registrations still in flight when the run raised finish first (and fail the same way).
-    loop = asyncio.get_event_loop()
-    pending = asyncio.all_tasks(loop)
-    if pending:
-        loop.run_until_complete(asyncio.wait(pending, timeout=5))
-    for obj in gc.get_objects():
-        if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
-            obj.exception()
 
 
 # The customer stack's own SNS topic, and every operations option of `app` (docs/operations.md)
