@@ -37,11 +37,6 @@ TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:app-alarms-topic"
 
 
 @pytest.fixture(scope="module")
-def customer_run() -> StackRun:
-    return run_stack("customer")
-
-
-@pytest.fixture(scope="module")
 def every_option_run() -> StackRun:
     # forceDelete false: the access-log bucket is kept while it holds logs.
     return run_stack("customer", overrides={"app": {**APP, **EVERY_OPTION}, "forceDelete": False})

@@ -91,11 +91,6 @@ APP = {
 }
 
 
-@pytest.fixture(scope="module")
-def customer_run() -> StackRun:
-    return run_stack("customer")
-
-
 def own_repo_arn(name: str) -> str:
     return f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{name}"
 

@@ -1,5 +1,6 @@
-"""The `analyzer` fixture: the real policy pack process, started once per session from outside
-the repository (as the CLI may), and a client of it (tests/policy/analyzer.py)."""
+"""The policy tests' fixtures: `analyzer`, the real policy pack process started once per session
+from outside the repository (as the CLI may) with a client of it (tests/policy/analyzer.py), and
+`aws`, a fake AWS API per module (tests/policy/aws_api.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import grpc
 import pytest
 
 from tests.policy.analyzer import PACK_DIR, Analyzer
+from tests.policy.aws_api import FakeAws, fake_aws
 
 STARTUP_SECONDS = 60
 
@@ -44,3 +46,9 @@ def analyzer() -> Iterator[Analyzer]:
             process.wait(timeout=STARTUP_SECONDS)
             if process.stdout is not None:
                 process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[FakeAws]:
+    with fake_aws() as fake:
+        yield fake

@@ -11,7 +11,7 @@ internet-facing load balancer without `app.waf`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -23,7 +23,6 @@ from tests.infra.mirror_configs import CUSTOMER_CACHE, CUSTOMER_REPLICATION, run
 from tests.policy.analyzer import Analyzer, Diagnostic, Provider
 from tests.policy.aws_api import (
     FakeAws,
-    fake_aws,
     lifecycle_policy_schema_errors,
     register_task_definition_report,
     task_definition_params,
@@ -115,12 +114,6 @@ def case(request: pytest.FixtureRequest) -> Case:
 @pytest.fixture(scope="module")
 def run(case: Case) -> StackRun:
     return case.run
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[FakeAws]:
-    with fake_aws() as fake:
-        yield fake
 
 
 def _provider(run: StackRun, resource: Resource) -> Provider | None:
