@@ -5,7 +5,27 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from tests.infra.harness import PULL_ACTIONS, StackRun, all_of, named, only
+from tests.infra.harness import (
+    CUSTOMER_ACCOUNT,
+    CUSTOMER_REGION,
+    PULL_ACTIONS,
+    StackRun,
+    all_of,
+    named,
+    only,
+)
+
+# FargateApp "app"'s resources as the mocks name them in the customer's account and region.
+ACCOUNT = CUSTOMER_ACCOUNT
+REGION = CUSTOMER_REGION
+LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:app-logs"
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:app-secret-AbCdEf"
+ALB_ARN = (
+    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/app-alb/0123456789abcdef"
+)
+TARGET_GROUP_ARN = (
+    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/app-tg/0123456789abcdef"
+)
 
 # (direction, security group id, from port, to port, peer CIDR or security group id)
 Rule = tuple[str, str, int, int, str]
@@ -99,6 +119,28 @@ def security_group_rules(run: StackRun) -> list[Rule]:
                 )
             )
     return sorted(result)
+
+
+def service_behind_the_alb(container: str) -> dict[str, Any]:
+    """FargateApp "app"'s ECS service inputs that no stack changes: two private Fargate tasks,
+    `container` on 8080 in the target group, rollback on a failed deployment, no ECS Exec."""
+    return {
+        "desiredCount": 2,
+        "launchType": "FARGATE",
+        "networkConfiguration": {
+            "subnets": ["subnet-private-a", "subnet-private-b"],
+            "securityGroups": ["app-sg-tasks-id"],
+            "assignPublicIp": False,
+        },
+        "loadBalancers": [
+            {"targetGroupArn": TARGET_GROUP_ARN, "containerName": container, "containerPort": 8080}
+        ],
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        "deploymentMinimumHealthyPercent": 100,
+        "deploymentMaximumPercent": 200,
+        "healthCheckGracePeriodSeconds": 60,
+        "enableExecuteCommand": False,
+    }
 
 
 def health_check(port: int) -> dict[str, Any]:

@@ -15,7 +15,14 @@ import pulumi
 import pytest
 
 from components.fargate_app import _deferred_name
-from tests.infra.app_helpers import EVERY_OPTION, OWN_TOPIC_ARN, security_group_rules
+from tests.infra.app_helpers import (
+    ACCOUNT,
+    ALB_ARN,
+    EVERY_OPTION,
+    OWN_TOPIC_ARN,
+    REGION,
+    security_group_rules,
+)
 from tests.infra.harness import (
     StackRun,
     all_of,
@@ -25,7 +32,7 @@ from tests.infra.harness import (
     run_stack,
 )
 from tests.infra.test_alarms import ROLES
-from tests.infra.test_customer_stack import ACCOUNT, ALB_ARN, APP, REGION
+from tests.infra.test_customer_stack import APP
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 POLICY = "aws:appautoscaling/policy:Policy"
