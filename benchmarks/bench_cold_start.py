@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from benchmarks.harness import BENCH_KEY, Figure, report, rss_mb
 from common import API_KEY_HEADER
 from local_stack import NLP_CLIENT, PROSE_APP, RAKE_APP, SERVICES, Service
-from tests.utils.processes import started_service
+from tests.support.processes import started_service
 
 NAME = "cold_start"
 STARTS = 3

@@ -35,7 +35,8 @@ from benchmarks.loadgen import Call, run_load
 from benchmarks.wrk import WRK, Request, run_wrk
 from common import API_KEY_HEADER
 from local_stack import EXAMPLE_TEXT, NLP_CLIENT, RAKE_APP, SERVICES
-from tests.utils.processes import free_port, started_service
+from tests.support.ports import free_port
+from tests.support.processes import started_service
 
 NAME = "edge"
 CONCURRENCIES = (1, 16, 64)

@@ -24,7 +24,8 @@ from benchmarks.harness import BENCH_KEY, Figure, cpu_seconds, report, started_m
 from benchmarks.wrk import WRK, Request, run_wrk
 from common import API_KEY_HEADER
 from local_stack import EXAMPLE_TEXT, NLP_CLIENT, PROSE_APP, RAKE_APP, SERVICES, Service
-from tests.utils.processes import free_port, started_service
+from tests.support.ports import free_port
+from tests.support.processes import started_service
 
 NAME = "http_layer"
 CONCURRENCY = 16

@@ -18,7 +18,7 @@ from benchmarks.loadgen import Call, run_load
 from common import API_KEY_HEADER, ProseSettings
 from local_stack import PROSE_APP
 from prose_app.nlp import load_pipeline
-from tests.utils.processes import started_service
+from tests.support.processes import started_service
 
 NAME = "prose"
 DOC_BYTES = 1024

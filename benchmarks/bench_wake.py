@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from benchmarks.bench_edge import BODY, HEADERS, PATH
 from benchmarks.harness import BENCH_KEY, Figure, cpu_seconds, report
 from local_stack import RAKE_APP
-from tests.utils.processes import started_service
+from tests.support.processes import started_service
 
 NAME = "wake"
 GAPS_MS = (0.0, 0.5, 2.0)

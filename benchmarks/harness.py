@@ -88,7 +88,7 @@ def started_module(module: str, *args: str) -> Iterator[tuple[str, int]]:
     """``python -m module *args <port>`` on a free port, until ``GET /health`` there answers
     UP, and until the block ends: its URL and pid (a floor such as ``benchmarks.bare_app``)."""
     from common.healthcheck import check  # noqa: PLC0415 (the services' path is set above)
-    from tests.utils.processes import free_port  # noqa: PLC0415
+    from tests.support.ports import free_port  # noqa: PLC0415
 
     port = free_port()
     path = os.pathsep.join([str(SERVICES_DIR), str(ROOT)])

@@ -30,7 +30,7 @@ from tests.acceptance.harness import (
     vendor_stack_source,
 )
 from tests.infra.app_helpers import container_definitions_of, exec_policy
-from tests.infra.conftest import (
+from tests.infra.harness import (
     MAIN,
     PULL_ACTIONS,
     PULL_AND_DESCRIBE_ACTIONS,

@@ -39,8 +39,8 @@ from tests.acceptance.harness import (
     wait_until_healthy,
 )
 from tests.ci.workflow_calls import load_workflow
-from tests.infra.conftest import PROJECT, ROOT
-from tests.utils.loopback import JsonHandler, serving
+from tests.infra.harness import PROJECT, ROOT
+from tests.support.servers import JsonHandler, serving
 from tools.stack_files import read_stack_config
 
 VENDOR_ID = "210987654321"

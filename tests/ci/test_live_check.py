@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.utils.loopback import JsonHandler, serving
+from tests.support.servers import JsonHandler, serving
 from tools.live_check import USAGE, main
 
 KEY = "the-api-key-never-printed"

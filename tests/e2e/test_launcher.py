@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,9 +35,10 @@ from local_stack import (
     curl_example,
 )
 from prose_app.nlp import ModelNotInstalledError, load_pipeline
-from tests.services.helpers import TEST_API_KEY
 from tests.services.test_rake import SEED_KEYWORDS
-from tests.utils.processes import free_port
+from tests.support.http import TEST_API_KEY
+from tests.support.lines import Lines, pumped, read_until
+from tests.support.ports import free_port
 
 pytestmark = [
     pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc"),
@@ -61,8 +60,8 @@ class Launched:
 
     process: subprocess.Popen[str]
     ports: dict[Service, int]
-    stdout: queue.Queue[str | None]
-    stderr: queue.Queue[str | None]
+    stdout: Lines
+    stderr: Lines
 
     @property
     def edge(self) -> str:
@@ -74,7 +73,7 @@ class Launched:
         while UP_LINE not in printed:
             line = self.stdout.get(timeout=UP_TIMEOUT_SECONDS)
             if line is None:
-                stderr = _rest(self.stderr)
+                stderr = read_until(self.stderr, None, timeout=EXIT_TIMEOUT_SECONDS)
                 pytest.fail(f"the launcher stopped before {UP_LINE!r}: {printed}, {stderr}")
             printed += _own([line])
         return printed
@@ -82,7 +81,11 @@ class Launched:
     def wait(self) -> tuple[int, list[str], list[str]]:
         """Exit code, then the rest of the launcher's stdout lines, then all of its stderr."""
         code = self.process.wait(timeout=EXIT_TIMEOUT_SECONDS)
-        return code, _own(_rest(self.stdout)), _rest(self.stderr)
+        return (
+            code,
+            _own(read_until(self.stdout, None, timeout=EXIT_TIMEOUT_SECONDS)),
+            read_until(self.stderr, None, timeout=EXIT_TIMEOUT_SECONDS),
+        )
 
     def child(self, service: Service) -> int:
         """The pid of the launcher's child running `service` (``python -m <module>``)."""
@@ -120,8 +123,8 @@ def launched(env: Mapping[str, str]) -> Iterator[Launched]:
         run = Launched(
             process=process,
             ports=ports,
-            stdout=_pump(process.stdout),
-            stderr=_pump(process.stderr),
+            stdout=pumped(process.stdout),
+            stderr=pumped(process.stderr),
         )
         try:
             yield run
@@ -257,27 +260,6 @@ def _banner(key_line: str, edge: str, key: str | None) -> list[str]:
         "",
         UP_LINE,
     ]
-
-
-def _pump(stream: Iterator[str]) -> queue.Queue[str | None]:
-    """`stream`'s lines (without newline) as they come, then None, read by a daemon thread."""
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        for line in stream:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
-
-
-def _rest(lines: queue.Queue[str | None]) -> list[str]:
-    """The remaining lines of a stream whose process has exited."""
-    rest: list[str] = []
-    while (line := lines.get(timeout=EXIT_TIMEOUT_SECONDS)) is not None:
-        rest.append(line)
-    return rest
 
 
 def _own(lines: list[str]) -> list[str]:

@@ -7,12 +7,10 @@ its spaCy pipeline at start, so each stack takes a few seconds (more on a busy m
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +19,10 @@ import pytest
 from common import errors
 from common.healthcheck import check
 from local_stack import NLP_CLIENT, PROSE_APP, RAKE_APP, SERVICES, LocalStack
-from tests.services.helpers import TEST_API_KEY, call
 from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
-from tests.utils.processes import free_port
+from tests.support.http import TEST_API_KEY, call
+from tests.support.lines import pumped, read_until
+from tests.support.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROSE_TEXT = "Barack Obama visited Paris. It rained."
@@ -114,13 +113,14 @@ def test_python_m_services_starts_prints_curl_and_stops_on_sigterm() -> None:
         stderr=subprocess.STDOUT,
         text=True,
     ) as process:
-        lines = _lines_of(process)
+        assert process.stdout is not None
+        lines = pumped(process.stdout)
         try:
             # when: it says it is up, then gets SIGTERM
-            printed = _read_until(lines, "Ctrl-C stops it.", timeout=120)
+            printed = read_until(lines, "Ctrl-C stops it.", timeout=120)
             process.send_signal(signal.SIGTERM)
             code = process.wait(timeout=30)
-            rest = _read_until(lines, None, timeout=10)
+            rest = read_until(lines, None, timeout=10)
         finally:
             if process.poll() is None:
                 process.kill()
@@ -138,35 +138,6 @@ def test_python_m_services_starts_prints_curl_and_stops_on_sigterm() -> None:
     assert [check(int(ports[s.port_env])) is None for s in (NLP_CLIENT, RAKE_APP, PROSE_APP)] == [
         False
     ] * 3
-
-
-def _lines_of(process: subprocess.Popen[str]) -> queue.Queue[str | None]:
-    """The process's output lines as they come (None at the end), read by a daemon thread."""
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
-
-
-def _read_until(lines: queue.Queue[str | None], marker: str | None, *, timeout: float) -> list[str]:
-    """Lines up to and including the one containing `marker` (or to the end, for None)."""
-    read: list[str] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        if line is None:
-            if marker is None:
-                return read
-            pytest.fail(f"output ended before {marker!r}:\n{''.join(read)}")
-        read.append(line.rstrip("\n"))
-        if marker is not None and marker in line:
-            return read
 
 
 class _Child:
@@ -196,13 +167,19 @@ class _Interrupted(Exception):
     pass
 
 
+def _ctrl_c() -> None:
+    # To the main thread, where the stack runs: a process-directed kill would go to any thread
+    # not blocking SIGINT, and the imported native libraries start threads of their own.
+    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+
 def test_stack_stop_finishes_every_child_before_a_ctrl_c_takes_effect() -> None:
     # A Ctrl-C while the first child is being waited for must not leave the others running.
     def interrupt(signum: int, _: object) -> None:
         raise _Interrupted(signal.Signals(signum).name)
 
     children = {
-        NLP_CLIENT: _Child(on_wait=lambda: os.kill(os.getpid(), signal.SIGINT)),
+        NLP_CLIENT: _Child(on_wait=_ctrl_c),
         RAKE_APP: _Child(),
         PROSE_APP: _Child(),
     }

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.infra.app_helpers import container_definitions_of
-from tests.infra.conftest import only, run_stack
+from tests.infra.harness import only, run_stack
 
 HARDENING = ("--cap-drop", "ALL", "--security-opt", "no-new-privileges")
 HEALTHY_TIMEOUT_SECONDS = 120.0

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import json
 from typing import Any, Final
 
-from tests.infra.conftest import PULL_ACTIONS, StackRun, all_of, named, only
+from tests.infra.harness import (
+    CUSTOMER_ACCOUNT,
+    CUSTOMER_REGION,
+    PULL_ACTIONS,
+    StackRun,
+    all_of,
+    named,
+    only,
+)
+
+# FargateApp "app"'s resources as the mocks name them in the customer's account and region.
+ACCOUNT = CUSTOMER_ACCOUNT
+REGION = CUSTOMER_REGION
+LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:app-logs"
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:app-secret-AbCdEf"
+ALB_ARN = (
+    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/app-alb/0123456789abcdef"
+)
+TARGET_GROUP_ARN = (
+    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/app-tg/0123456789abcdef"
+)
 
 # (direction, security group id, from port, to port, peer CIDR or security group id)
 Rule = tuple[str, str, int, int, str]
@@ -103,6 +121,28 @@ def security_group_rules(run: StackRun) -> list[Rule]:
     return sorted(result)
 
 
+def service_behind_the_alb(container: str) -> dict[str, Any]:
+    """FargateApp "app"'s ECS service inputs that no stack changes: two private Fargate tasks,
+    `container` on 8080 in the target group, rollback on a failed deployment, no ECS Exec."""
+    return {
+        "desiredCount": 2,
+        "launchType": "FARGATE",
+        "networkConfiguration": {
+            "subnets": ["subnet-private-a", "subnet-private-b"],
+            "securityGroups": ["app-sg-tasks-id"],
+            "assignPublicIp": False,
+        },
+        "loadBalancers": [
+            {"targetGroupArn": TARGET_GROUP_ARN, "containerName": container, "containerPort": 8080}
+        ],
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        "deploymentMinimumHealthyPercent": 100,
+        "deploymentMaximumPercent": 200,
+        "healthCheckGracePeriodSeconds": 60,
+        "enableExecuteCommand": False,
+    }
+
+
 def health_check(port: int) -> dict[str, Any]:
     """The container health check every container gets, probing its own port."""
     return {
@@ -149,23 +189,6 @@ def read_secret_statement(secret_arn: str) -> dict[str, Any]:
         "Action": ["secretsmanager:GetSecretValue"],
         "Resource": [secret_arn],
     }
-
-
-def discard_failed_run() -> None:
-    """Mark a failed run's errors as seen, after the test has asserted the one it expects.
-
-    A run that fails inside an `apply` leaves every dependent future holding the error, and the
-    runtime's context variables keep them alive; asyncio would log each one as "Future exception
-    was never retrieved" when the interpreter exits.
-    """
-    # Registrations still in flight when the run raised finish first (and fail the same way).
-    loop = asyncio.get_event_loop()
-    pending = asyncio.all_tasks(loop)
-    if pending:
-        loop.run_until_complete(asyncio.wait(pending, timeout=5))
-    for obj in gc.get_objects():
-        if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
-            obj.exception()
 
 
 # The customer stack's own SNS topic, and every operations option of `app` (docs/operations.md)

@@ -8,11 +8,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from tests.infra.conftest import StackRun, run_program
+from tests.infra.harness import CUSTOMER_ACCOUNT, CUSTOMER_REGION, StackRun, run_program
 
 PROVIDER_NAME = "aws"
-CUSTOMER_ACCOUNT = "999988887777"
-CUSTOMER_REGION = "us-west-2"
 
 
 def run_with_provider(

@@ -1,6 +1,6 @@
 """Dump what the program registers under Pulumi's mocks, to compare two commits' behaviour.
 
-Runs the real `__main__.py` with the test harness's mocks (tests/infra/conftest.py) for both
+Runs the real `__main__.py` with the test harness's mocks (tests/infra/harness.py) for both
 committed stacks and the acceptance variants (tests/acceptance/test_configs_under_mocks.py), and
 writes every registered resource's type, name, URN, parent, provider, options and inputs as JSON,
 sorted by URN. Run it in two checkouts and diff the files:
@@ -27,7 +27,7 @@ def _variants() -> dict[str, Callable[[], Any]]:
     # Imported here: the harness imports pytest and the whole program.
     from tests.acceptance import test_configs_under_mocks as acc
     from tests.acceptance.harness import customer_config, vendor_stack_source
-    from tests.infra.conftest import PROJECT, run_stack, stack_config
+    from tests.infra.harness import PROJECT, run_stack, stack_config
     from tests.infra.mirror_configs import CUSTOMER_CACHE, CUSTOMER_REPLICATION, run_chain
     from tools.stack_files import read_stack_config
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from components.image_inputs import image_inputs, inputs_digest
-from tests.infra.conftest import ROOT, fake_digest
+from tests.infra.harness import ROOT, fake_digest
 
 # The stack files' `imageTag` (Pulumi.yaml's default).
 RELEASE = "1.1.0"
@@ -23,7 +23,7 @@ def image_tag(source: str, release: str = RELEASE) -> str:
 
 
 def image_uri(registry: str, name: str, source: str) -> str:
-    """The digest-pinned URI the mocks give image `name` (`conftest._docker_image`)."""
+    """The digest-pinned URI the mocks give image `name` (`harness._docker_image`)."""
     return f"{registry}/{name}@sha256:{fake_digest(f'{registry}/{name}:{image_tag(source)}')}"
 
 

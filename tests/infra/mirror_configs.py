@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from tests.infra.conftest import PROJECT, VENDOR_ACCOUNT, StackRun, run_stack, stack_config
-
-CUSTOMER_ACCOUNT: Final = "999988887777"
-CUSTOMER_REGION: Final = "us-west-2"
+from tests.infra.harness import (
+    CUSTOMER_ACCOUNT,
+    CUSTOMER_REGION,
+    PROJECT,
+    VENDOR_ACCOUNT,
+    StackRun,
+    run_stack,
+    stack_config,
+)
 
 
 def _customer_app(**changes: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from components.access_logs import (
     lifecycle_rules,
     log_delivery_principal,
 )
-from tests.infra.conftest import StackRun, named, only, run_program
+from tests.infra.harness import StackRun, named, only, run_program
 
 ACCOUNT = "999988887777"
 BUCKET_ARN = "arn:aws:s3:::logs-bucket"

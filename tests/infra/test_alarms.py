@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from components.alarms import AlarmThresholds, ServiceAlarms, ServiceAlarmsArgs, alarm_inputs
-from tests.infra.conftest import StackRun, all_of, named, only, run_program
+from tests.infra.harness import StackRun, all_of, named, only, run_program
 
 LB = "app/app-alb/0123456789abcdef"
 TG = "targetgroup/app-tg/0123456789abcdef"

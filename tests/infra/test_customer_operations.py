@@ -15,8 +15,15 @@ import pulumi
 import pytest
 
 from components.fargate_app import _deferred_name
-from tests.infra.app_helpers import EVERY_OPTION, OWN_TOPIC_ARN, security_group_rules
-from tests.infra.conftest import (
+from tests.infra.app_helpers import (
+    ACCOUNT,
+    ALB_ARN,
+    EVERY_OPTION,
+    OWN_TOPIC_ARN,
+    REGION,
+    security_group_rules,
+)
+from tests.infra.harness import (
     StackRun,
     all_of,
     named,
@@ -25,7 +32,7 @@ from tests.infra.conftest import (
     run_stack,
 )
 from tests.infra.test_alarms import ROLES
-from tests.infra.test_customer_stack import ACCOUNT, ALB_ARN, APP, REGION
+from tests.infra.test_customer_stack import APP
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 POLICY = "aws:appautoscaling/policy:Policy"
@@ -34,11 +41,6 @@ INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 ALB_SUFFIX = "app/app-alb/0123456789abcdef"
 TG_SUFFIX = "targetgroup/app-tg/0123456789abcdef"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:app-alarms-topic"
-
-
-@pytest.fixture(scope="module")
-def customer_run() -> StackRun:
-    return run_stack("customer")
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,16 @@ from typing import Any
 import pytest
 
 from tests.infra.app_helpers import (
+    ACCOUNT,
+    ALB_ARN,
     HTTP_RULES,
     HTTPS_RULES,
+    LOG_GROUP_ARN,
+    REGION,
+    SECRET_ARN,
+    TARGET_GROUP_ARN,
     awslogs,
     container_definitions_of,
-    discard_failed_run,
     exec_policy,
     health_check,
     https_listeners,
@@ -25,9 +30,10 @@ from tests.infra.app_helpers import (
     pull_statement,
     read_secret_statement,
     security_group_rules,
+    service_behind_the_alb,
     write_logs_statement,
 )
-from tests.infra.conftest import (
+from tests.infra.harness import (
     AVAILABILITY_ZONES_TOKEN,
     LOGIN_STATEMENT,
     TEST_API_KEY,
@@ -35,6 +41,7 @@ from tests.infra.conftest import (
     VENDOR_OUTPUTS,
     StackRun,
     all_of,
+    discard_failed_run,
     is_secret_input,
     is_unknown_input,
     named,
@@ -45,18 +52,8 @@ from tests.infra.conftest import (
 )
 from tests.infra.image_helpers import image_uri
 
-ACCOUNT = "999988887777"
-REGION = "us-west-2"
 VENDOR_STACK = "organization/ecr-cross-account/vendor"
 VENDOR_REPO_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"
-LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:app-logs"
-SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:app-secret-AbCdEf"
-ALB_ARN = (
-    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/app-alb/0123456789abcdef"
-)
-TARGET_GROUP_ARN = (
-    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/app-tg/0123456789abcdef"
-)
 ALB_DNS_NAME = f"app-alb-1234567890.{REGION}.elb.amazonaws.com"
 CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0a1b2c3d-1111-2222-3333-444455556666"
 # The `app` object of Pulumi.customer.yaml, for variants that change one key of it.
@@ -89,11 +86,6 @@ APP = {
         },
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def customer_run() -> StackRun:
-    return run_stack("customer")
 
 
 def own_repo_arn(name: str) -> str:
@@ -270,40 +262,8 @@ def test_customer_service_runs_two_private_tasks_behind_the_alb_with_rollback(
     customer_run: StackRun,
 ) -> None:
     service = only(customer_run.resources, "aws:ecs/service:Service").inputs
-    assert {
-        key: service[key]
-        for key in (
-            "desiredCount",
-            "launchType",
-            "networkConfiguration",
-            "loadBalancers",
-            "deploymentCircuitBreaker",
-            "deploymentMinimumHealthyPercent",
-            "deploymentMaximumPercent",
-            "healthCheckGracePeriodSeconds",
-            "enableExecuteCommand",
-        )
-    } == {
-        "desiredCount": 2,
-        "launchType": "FARGATE",
-        "networkConfiguration": {
-            "subnets": ["subnet-private-a", "subnet-private-b"],
-            "securityGroups": ["app-sg-tasks-id"],
-            "assignPublicIp": False,
-        },
-        "loadBalancers": [
-            {
-                "targetGroupArn": TARGET_GROUP_ARN,
-                "containerName": "nlp-client",
-                "containerPort": 8080,
-            }
-        ],
-        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
-        "deploymentMinimumHealthyPercent": 100,
-        "deploymentMaximumPercent": 200,
-        "healthCheckGracePeriodSeconds": 60,
-        "enableExecuteCommand": False,
-    }
+    expected = service_behind_the_alb("nlp-client")
+    assert {key: service[key] for key in expected} == expected
 
 
 def test_customer_target_group_checks_nlp_client_health(customer_run: StackRun) -> None:
@@ -545,7 +505,7 @@ def test_customer_first_preview_registers_everything_and_exports_only_what_it_kn
     customer_run: StackRun,
 ) -> None:
     # A first preview knows no image digest, repository, ALB, target group or secret ARN, DNS
-    # name or secret version (conftest: `unknowns`); the vendor's outputs are known.
+    # name or secret version (harness: `unknowns`); the vendor's outputs are known.
     run = run_stack("customer", preview=True)
 
     task = only(run.resources, "aws:ecs/taskDefinition:TaskDefinition")

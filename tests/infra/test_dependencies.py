@@ -11,7 +11,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.infra.conftest import ROOT
+from tests.infra.harness import ROOT
 
 # The Pulumi program and what ships with it (services/ and tests/ are checked by their own tests).
 PACKAGES = ("components", "policy", "tools")

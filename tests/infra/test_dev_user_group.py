@@ -10,8 +10,8 @@ import pytest
 
 from components.dev_user_group import DevUserGroup, DevUserGroupArgs
 from components.shared_repo import RepoRef
-from tests.infra.conftest import LOGIN_STATEMENT, StackRun, all_of, only, run_program
-from tests.infra.conftest import PULL_PUSH_ACTIONS as PULL_PUSH
+from tests.infra.harness import LOGIN_STATEMENT, StackRun, all_of, only, run_program
+from tests.infra.harness import PULL_PUSH_ACTIONS as PULL_PUSH
 
 ARN_A = "arn:aws:ecr:us-west-2:999988887777:repository/nlp-client"
 ARN_B = "arn:aws:ecr:us-west-2:999988887777:repository/prose-app"

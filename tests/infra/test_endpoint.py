@@ -12,7 +12,7 @@ from components.endpoint import (
     service_url,
     validate_domain,
 )
-from tests.infra.conftest import resolve
+from tests.infra.harness import resolve
 
 VPC = "10.0.0.0/16"
 DOMAIN = Domain(name="nlp.example.com", zone_id="Z0123456789ABCDEFGHIJ")

@@ -10,12 +10,11 @@ import pytest
 
 from components.endpoints import TYPE, VpcEndpoints, VpcEndpointsArgs, vpc_endpoint_options
 from tests.infra.component_helpers import (
-    CUSTOMER_REGION,
     children,
     custom_resources_without_the_provider,
     run_with_provider,
 )
-from tests.infra.conftest import StackRun, all_of, only
+from tests.infra.harness import CUSTOMER_REGION, StackRun, all_of, only
 
 SUBNETS = ["subnet-private-a", "subnet-private-b"]
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"

@@ -19,8 +19,14 @@ from components.load_balancer import ALB_IDLE_TIMEOUT_SECONDS
 from components.shared_repo import RepoRef
 from tests.ci.workflow_calls import load_workflow
 from tests.infra.app_helpers import (
+    ACCOUNT,
+    ALB_ARN,
     HTTP_RULES,
     HTTPS_RULES,
+    LOG_GROUP_ARN,
+    REGION,
+    SECRET_ARN,
+    TARGET_GROUP_ARN,
     awslogs,
     container_definitions_of,
     exec_policy,
@@ -30,9 +36,10 @@ from tests.infra.app_helpers import (
     pull_statement,
     read_secret_statement,
     security_group_rules,
+    service_behind_the_alb,
     write_logs_statement,
 )
-from tests.infra.conftest import (
+from tests.infra.harness import (
     LOGIN_STATEMENT,
     PROJECT,
     ROOT,
@@ -46,23 +53,13 @@ from tests.infra.conftest import (
     unwrap_secret,
 )
 
-ACCOUNT = "999988887777"
-REGION = "us-west-2"
 CONFIG = {f"{PROJECT}:accountId": ACCOUNT, "aws:region": REGION}
 EDGE_REPO_ARN = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/edge"
 WORKER_REPO_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/worker"
 EDGE_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/edge@sha256:{'e' * 64}"
 WORKER_IMAGE = f"111122223333.dkr.ecr.us-east-2.amazonaws.com/worker@sha256:{'w' * 64}"
-LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:app-logs"
-SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:app-secret-AbCdEf"
 CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0a1b2c3d"
 KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-ALB_ARN = (
-    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/app-alb/0123456789abcdef"
-)
-TARGET_GROUP_ARN = (
-    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/app-tg/0123456789abcdef"
-)
 # The execution role's statements for `containers()`, in order.
 APP_EXEC_STATEMENTS = [
     LOGIN_STATEMENT,
@@ -402,32 +399,14 @@ def test_fargate_app_service_runs_private_tasks_with_rollback_behind_the_alb(
     assert inputs(app_run, "aws:ecs/service:Service", "app-service") == {
         "cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/app-cluster",
         "taskDefinition": f"arn:aws:ecs:{REGION}:{ACCOUNT}:app-task",
-        "desiredCount": 2,
-        "launchType": "FARGATE",
-        "networkConfiguration": {
-            "subnets": ["subnet-private-a", "subnet-private-b"],
-            "securityGroups": ["app-sg-tasks-id"],
-            "assignPublicIp": False,
-        },
-        "loadBalancers": [
-            {
-                "targetGroupArn": TARGET_GROUP_ARN,
-                "containerName": "edge",
-                "containerPort": 8080,
-            }
-        ],
-        "healthCheckGracePeriodSeconds": 60,
-        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        **service_behind_the_alb("edge"),
         "alarms": {
             "alarmNames": ["app-alarms-target-5xx", "app-alarms-unhealthy-hosts"],
             "enable": True,
             "rollback": True,
         },
-        "deploymentMinimumHealthyPercent": 100,
-        "deploymentMaximumPercent": 200,
         "propagateTags": "SERVICE",
         "enableEcsManagedTags": True,
-        "enableExecuteCommand": False,
         "forceNewDeployment": True,
         "triggers": {"api_key_version": secret_version_id(app_run)},
         "waitForSteadyState": True,

@@ -10,7 +10,7 @@ from components.iam import (
     repository_pull_policy,
     statement_id,
 )
-from tests.infra.conftest import PULL_AND_DESCRIBE_ACTIONS as PULL_AND_DESCRIBE
+from tests.infra.harness import PULL_AND_DESCRIBE_ACTIONS as PULL_AND_DESCRIBE
 
 
 def test_repository_pull_policy_grants_account_roots_pull_only() -> None:

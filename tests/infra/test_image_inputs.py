@@ -25,7 +25,7 @@ from components.image_inputs import (
     inputs_digest,
 )
 from tests.infra.app_helpers import container_definitions_of
-from tests.infra.conftest import ROOT, StackRun, only, run_stack
+from tests.infra.harness import ROOT, StackRun, only, run_stack
 
 RAKE_APP = PurePosixPath("services/rake_app")
 IMAGE = "docker:index/image:Image"

@@ -15,7 +15,7 @@ from components.mirror import (
     upstream_read_policy,
     upstream_read_trust_policy,
 )
-from tests.infra.conftest import LOGIN_STATEMENT
+from tests.infra.harness import LOGIN_STATEMENT
 
 VENDOR_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"
 CACHED_ARN = "arn:aws:ecr:us-west-2:999988887777:repository/vendor/rake-app"

@@ -14,20 +14,21 @@ from typing import Any
 
 import pytest
 
-from tests.infra.app_helpers import container_definitions_of, discard_failed_run, exec_policy
-from tests.infra.conftest import (
+from tests.infra.app_helpers import container_definitions_of, exec_policy
+from tests.infra.harness import (
+    CUSTOMER_ACCOUNT,
+    CUSTOMER_REGION,
     PULL_ACTIONS,
     PULL_AND_DESCRIBE_ACTIONS,
     VENDOR_ACCOUNT,
     StackRun,
     all_of,
+    discard_failed_run,
     only,
     run_stack,
 )
 from tests.infra.mirror_configs import (
-    CUSTOMER_ACCOUNT,
     CUSTOMER_CACHE,
-    CUSTOMER_REGION,
     CUSTOMER_REPLICATION,
     run_chain,
 )

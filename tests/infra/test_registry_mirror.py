@@ -22,13 +22,13 @@ from components.registry_mirror import (
     VendorReplicationArgs,
 )
 from tests.infra.component_helpers import (
-    CUSTOMER_ACCOUNT,
-    CUSTOMER_REGION,
     children,
     custom_resources_without_the_provider,
     run_with_provider,
 )
-from tests.infra.conftest import (
+from tests.infra.harness import (
+    CUSTOMER_ACCOUNT,
+    CUSTOMER_REGION,
     LOGIN_STATEMENT,
     PULL_ACTIONS,
     VENDOR_IMAGE_URI,

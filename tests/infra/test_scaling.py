@@ -13,7 +13,7 @@ from components.scaling import (
     ServiceScalingArgs,
     policy_configuration,
 )
-from tests.infra.conftest import StackRun, all_of, only, run_program
+from tests.infra.harness import StackRun, all_of, only, run_program
 
 PARENT = "test:index:Parent"
 LABEL = "app/app-alb/0123456789abcdef/targetgroup/app-tg/0123456789abcdef"

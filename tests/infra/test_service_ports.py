@@ -22,7 +22,7 @@ from common.settings import (
 )
 from components.service_ports import PORT_VARIABLES, UPSTREAM_VARIABLES, derived_environment
 from tests.infra.app_helpers import container_definitions_of, health_check
-from tests.infra.conftest import PROJECT, StackRun, only, run_stack, stack_config
+from tests.infra.harness import PROJECT, StackRun, only, run_stack, stack_config
 
 # The customer's three containers on other ports than the images' defaults (8080-8082).
 MOVED_PORTS = {"nlp-client": 9080, "rake-app": 9081, "prose-app": 9082}

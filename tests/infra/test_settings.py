@@ -25,7 +25,7 @@ from components.settings import (
 )
 from components.shared_repo import repository_output
 from components.vendor import VendorSource
-from tests.infra.conftest import PROJECT, ROOT, as_config_string, stack_config, yaml_config
+from tests.infra.harness import PROJECT, ROOT, as_config_string, stack_config, yaml_config
 
 P = f"{PROJECT}:"
 DIGEST = "0123456789abcdef" * 4
@@ -189,67 +189,68 @@ def test_settings_accepts_values_as_the_cli_passes_them_json_and_strings() -> No
     ) == (DevelopersSettings(group="Devs", users=("a", "b")), False, 3, True)
 
 
-def test_settings_access_keys_need_a_pgp_key() -> None:
-    assert errors_of("vendor", createAccessKeys=True) == (
+OTHER_KMS_KEY = "arn:aws:kms:eu-west-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_VENDOR_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/other"
+VENDOR_KMS_KEY = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TAGGED_VENDOR_IMAGE = "111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app:1.1.0"
+# `gpg --export | base64` wraps at 76 columns; the provider cannot decode that.
+WRAPPED_PGP_KEY = "mQINBGa" + "A" * 70 + "\n" + "A" * 20
+
+
+def _rake_app(**keys: Any) -> dict[str, Any]:
+    return {"rake-app": {"source": "services/rake_app", **keys}}
+
+
+# One bad configuration each: (stack, keys changed as `parse` takes them, the whole error).
+CONFIG_ERRORS = [
+    pytest.param(
+        "vendor",
+        {"createAccessKeys": True},
         "ecr-cross-account:createAccessKeys: expected true only with `pgpKey` (the secret key "
-        "is exported only encrypted to it), got no `pgpKey`."
-    )
-
-
-def test_settings_rejects_a_pgp_key_split_over_lines() -> None:
-    # `gpg --export | base64` wraps at 76 columns; the provider cannot decode that.
-    assert errors_of("vendor", pgpKey="mQINBGa" + "A" * 70 + "\n" + "A" * 20) == (
+        "is exported only encrypted to it), got no `pgpKey`.",
+        id="access-keys-without-a-pgp-key",
+    ),
+    pytest.param(
+        "vendor",
+        {"pgpKey": WRAPPED_PGP_KEY},
         "ecr-cross-account:pgpKey: expected a base64 PGP public key on one line "
         "(`gpg --export <id> | base64 -w0`) or keybase:<user>, got "
-        f"{'mQINBGa' + 'A' * 70 + chr(10) + 'A' * 20!r}."
-    )
-
-
-def test_settings_rejects_short_account_id_naming_the_key() -> None:
-    assert errors_of("vendor", accountId="11112222333") == (
+        f"{'mQINBGa' + 'A' * 70 + chr(10) + 'A' * 20!r}.",
+        id="pgp-key-split-over-lines",
+    ),
+    pytest.param(
+        "vendor",
+        {"accountId": "11112222333"},
         "ecr-cross-account:accountId: expected a 12-digit AWS account ID (in quotes), "
-        "got '11112222333'."
-    )
-
-
-def test_settings_rejects_bad_pull_account_naming_its_index() -> None:
-    repositories = {
-        "rake-app": {"source": "services/rake_app", "pullAccounts": ["999988887777", "12345"]}
-    }
-    assert errors_of("vendor", repositories=repositories) == (
+        "got '11112222333'.",
+        id="short-account-id",
+    ),
+    pytest.param(
+        "vendor",
+        {"repositories": _rake_app(pullAccounts=["999988887777", "12345"])},
         "ecr-cross-account:repositories.rake-app.pullAccounts[1]: "
-        "expected a 12-digit AWS account ID (in quotes, or set with `--type string`), got '12345'."
-    )
-
-
-def test_settings_pull_account_stored_as_a_number_reads_as_its_digits() -> None:
-    # What `pulumi config set --path 'repositories.rake-app.pullAccounts[0]' 222222222222` stores.
-    repositories = {"rake-app": {"source": "services/rake_app", "pullAccounts": [222222222222]}}
-    repository = parse("vendor", repositories=repositories).repositories["rake-app"]
-    assert repository.pull_accounts == ("222222222222",)
-
-
-def test_settings_pull_account_number_that_lost_its_leading_zero_is_refused() -> None:
-    # 012345678901 typed without `--type string` reaches the program as 12345678901.
-    repositories = {"rake-app": {"source": "services/rake_app", "pullAccounts": [12345678901]}}
-    assert errors_of("vendor", repositories=repositories) == (
+        "expected a 12-digit AWS account ID (in quotes, or set with `--type string`), got '12345'.",
+        id="bad-pull-account-named-by-its-index",
+    ),
+    pytest.param(
+        "vendor",
+        # 012345678901 typed without `--type string` reaches the program as 12345678901.
+        {"repositories": _rake_app(pullAccounts=[12345678901])},
         "ecr-cross-account:repositories.rake-app.pullAccounts[0]: "
         "expected a 12-digit AWS account ID (in quotes, or set with `--type string`), "
-        "got 12345678901."
-    )
-
-
-def test_settings_rejects_org_id_without_o_prefix() -> None:
-    repositories = {"rake-app": {"source": "services/rake_app", "pullOrgId": "abc123def456"}}
-    assert errors_of("vendor", repositories=repositories) == (
+        "got 12345678901.",
+        id="pull-account-number-that-lost-its-leading-zero",
+    ),
+    pytest.param(
+        "vendor",
+        {"repositories": _rake_app(pullOrgId="abc123def456")},
         "ecr-cross-account:repositories.rake-app.pullOrgId: expected an AWS Organizations ID "
-        "such as 'o-a1b2c3d4e5', got 'abc123def456'."
-    )
-
-
-def test_settings_rejects_unknown_keys_at_every_level() -> None:
-    repositories = {"rake-app": {"source": "services/rake_app", "pullAcounts": ["999988887777"]}}
-    assert errors_of("vendor", imageTagg="2.0.0", repositories=repositories) == (
+        "such as 'o-a1b2c3d4e5', got 'abc123def456'.",
+        id="org-id-without-o-prefix",
+    ),
+    pytest.param(
+        "vendor",
+        {"imageTagg": "2.0.0", "repositories": _rake_app(pullAcounts=["999988887777"])},
         "ecr-cross-account:imageTagg: expected one of `acceptReplicationFrom`, `accountId`, "
         "`apiKey`, `app`, `assumeRole`, `createAccessKeys`, `developers`, `forceDelete`, "
         "`imageTag`, `keepReleaseImages`, `pgpKey`, `repositories`, `scanning`, `vendorImage`, "
@@ -257,16 +258,144 @@ def test_settings_rejects_unknown_keys_at_every_level() -> None:
         "`vendorStack` (unknown key), got 'imageTagg'.\n"
         "ecr-cross-account:repositories.rake-app.pullAcounts: expected one of `cacheAccounts`, "
         "`kmsKeyArn`, `pullAccounts`, `pullOrgId`, `replicateTo`, `source` (unknown key), got "
-        "'pullAcounts'."
-    )
+        "'pullAcounts'.",
+        id="unknown-keys-at-every-level",
+    ),
+    pytest.param(
+        "vendor",
+        {"region": "us-east"},
+        "aws:region: expected an AWS region name such as 'us-east-2', got 'us-east'.",
+        id="bad-region-named-by-the-aws-key",
+    ),
+    pytest.param(
+        "vendor",
+        {"accountId": None, "developers": None, "repositories": None},
+        "`accountId` is not set; set it with `pulumi config set accountId "
+        "<12-digit account ID>`.\n"
+        "`developers` is not set; set it with `pulumi config set --path developers.group "
+        "Development`.\n"
+        '`repositories` is not set; set it with `pulumi config set --path "repositories.'
+        '<name>.source" services/<name>`.',
+        id="missing-required-keys-say-how-to-set-them",
+    ),
+    pytest.param(
+        "vendor",
+        # ECR decrypts with its own grant: a consumer has no key to name (SharedRepo's note).
+        {"vendorKmsKeyArn": VENDOR_KMS_KEY},
+        "ecr-cross-account:vendorKmsKeyArn: expected no key: pulling from a KMS-encrypted "
+        "repository needs no key permission, ECR decrypts with its own grant "
+        "(https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html), "
+        "got a key ARN.",
+        id="vendor-kms-key-on-any-stack",
+    ),
+    pytest.param(
+        "customer",
+        {"vendorImage": VENDOR_IMAGE, "vendorRepositoryArn": VENDOR_ARN},
+        "Set only one of `vendorStack` or `vendorImage`.",
+        id="vendor-stack-and-image-together",
+    ),
+    pytest.param(
+        "customer",
+        {"vendorStack": None},
+        "`vendorStack` is not set; set it with `pulumi config set vendorStack "
+        "<org>/<project>/vendor`.",
+        id="vendor-repository-without-a-source",
+    ),
+    pytest.param(
+        "customer",
+        {
+            "vendorStack": None,
+            "vendorImage": TAGGED_VENDOR_IMAGE,
+            "vendorRepositoryArn": VENDOR_ARN,
+        },
+        "ecr-cross-account:vendorImage: expected an ECR image pinned by digest "
+        "(<account>.dkr.ecr.<region>.amazonaws.com/<name>@sha256:<64 hex digits>), "
+        "got '111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app:1.1.0'.",
+        id="vendor-image-not-pinned-by-digest",
+    ),
+    pytest.param(
+        "customer",
+        {"vendorStack": None, "vendorImage": VENDOR_IMAGE, "vendorRepositoryArn": OTHER_VENDOR_ARN},
+        "ecr-cross-account:vendorRepositoryArn: expected the ARN of the repository "
+        f"`vendorImage` comes from, got '{OTHER_VENDOR_ARN}'.",
+        id="vendor-arn-not-of-the-vendor-image",
+    ),
+    pytest.param(
+        "customer",
+        {"vendorStack": None, "vendorImage": VENDOR_IMAGE},
+        "`vendorRepositoryArn` is not set; set it with `pulumi config set vendorRepositoryArn "
+        "arn:aws:ecr:<region>:<account>:repository/<name>`.",
+        id="vendor-image-without-arn",
+    ),
+    pytest.param(
+        "customer",
+        {"app": customer_app(secretKmsKeyArn=OTHER_KMS_KEY)},
+        "ecr-cross-account:app.secretKmsKeyArn: expected a KMS key in us-west-2, "
+        f"got '{OTHER_KMS_KEY}'.",
+        id="app-secret-kms-key-in-another-region",
+    ),
+    pytest.param(
+        "customer",
+        {"app": customer_app(cpu=1024, memory=1024)},
+        "ecr-cross-account:app.memory: expected a Fargate memory size for cpu 1024: "
+        f"2048, 3072, 4096, 5120, 6144, 7168, 8192 (see {FARGATE_SIZES_URL}), got 1024.",
+        id="fargate-size-with-the-doc-url",
+    ),
+    pytest.param(
+        "customer",
+        {"app": customer_app(natGateways="Two")},
+        "ecr-cross-account:app.natGateways: expected one of `None`, `OnePerAz`, `Single` "
+        "(`None` only with VPC endpoints and an image in the stack's region), got 'Two'.",
+        id="nat-gateways",
+    ),
+    pytest.param(
+        "customer",
+        {"app": customer_app(natGateways="None")},
+        "ecr-cross-account:app.natGateways: expected `None` only with `app.vpcEndpoints: "
+        "true` (without NAT, tasks reach ECR, S3, CloudWatch Logs and Secrets Manager only "
+        "through VPC endpoints), got 'None'.\n"
+        "ecr-cross-account:app.natGateways: expected `None` only with `vendorMirror: "
+        "replication` or a `vendorImage` in us-west-2 (an ECR endpoint serves its own region "
+        "only, https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html), "
+        "got 'None'.",
+        id="nat-gateways-none",
+    ),
+    pytest.param(
+        "customer",
+        {"app": customer_app(logRetentionDays=31)},
+        "ecr-cross-account:app.logRetentionDays: expected a CloudWatch Logs retention: "
+        "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, "
+        "2557, 2922, 3288, 3653, got 31.",
+        id="log-retention",
+    ),
+    pytest.param(
+        "customer",
+        {"app": customer_app(desiredCount=3, maxCount=2)},
+        "ecr-cross-account:app.maxCount: expected at least desiredCount (3), got 2.",
+        id="max-below-desired",
+    ),
+    pytest.param(
+        "customer",
+        {"app": customer_app(certificateArn="arn:aws:acm:us-east-1:999988887777:certificate/abc")},
+        "ecr-cross-account:app.certificateArn: expected a certificate in the stack's "
+        "region us-west-2, got 'arn:aws:acm:us-east-1:999988887777:certificate/abc'.",
+        id="certificate-region",
+    ),
+]
 
 
-def test_settings_rejects_bad_region_naming_the_aws_key() -> None:
-    with pytest.raises(ValueError) as exc_info:
-        parse("vendor", region="us-east")
-    assert str(exc_info.value) == (
-        "aws:region: expected an AWS region name such as 'us-east-2', got 'us-east'."
-    )
+@pytest.mark.parametrize(("stack", "changes", "message"), CONFIG_ERRORS)
+def test_settings_error_names_the_key_and_what_was_expected(
+    stack: str, changes: dict[str, Any], message: str
+) -> None:
+    assert errors_of(stack, **changes) == message
+
+
+def test_settings_pull_account_stored_as_a_number_reads_as_its_digits() -> None:
+    # What `pulumi config set --path 'repositories.rake-app.pullAccounts[0]' 222222222222` stores.
+    repositories = {"rake-app": {"source": "services/rake_app", "pullAccounts": [222222222222]}}
+    repository = parse("vendor", repositories=repositories).repositories["rake-app"]
+    assert repository.pull_accounts == ("222222222222",)
 
 
 def test_settings_lists_every_problem_one_per_line() -> None:
@@ -283,17 +412,6 @@ def test_image_tag_leaves_room_for_the_content_suffix_in_docker_s_128_characters
     # The tag pushed is `<imageTag>-<12 hex>`: 115 + 13 = 128.
     assert parse("vendor", imageTag="1" * 115).image_tag == "1" * 115
     assert errors_of("vendor", imageTag="1" * 116).endswith(f"got '{'1' * 116}'.")
-
-
-def test_settings_missing_required_keys_say_how_to_set_them() -> None:
-    assert errors_of("vendor", accountId=None, developers=None, repositories=None) == (
-        "`accountId` is not set; set it with `pulumi config set accountId "
-        "<12-digit account ID>`.\n"
-        "`developers` is not set; set it with `pulumi config set --path developers.group "
-        "Development`.\n"
-        '`repositories` is not set; set it with `pulumi config set --path "repositories.'
-        '<name>.source" services/<name>`.'
-    )
 
 
 def test_settings_app_without_api_key_says_to_set_the_secret() -> None:
@@ -320,115 +438,11 @@ def test_settings_plaintext_api_key_is_rejected_without_echoing_it() -> None:
     )
 
 
-def test_settings_vendor_stack_and_image_together_are_rejected() -> None:
-    message = errors_of("customer", vendorImage=VENDOR_IMAGE, vendorRepositoryArn=VENDOR_ARN)
-    assert message == "Set only one of `vendorStack` or `vendorImage`."
-
-
-def test_settings_vendor_repository_without_source_asks_for_vendor_stack() -> None:
-    assert errors_of("customer", vendorStack=None) == (
-        "`vendorStack` is not set; set it with `pulumi config set vendorStack "
-        "<org>/<project>/vendor`."
-    )
-
-
 def test_settings_vendor_image_variant_parses() -> None:
     settings = parse(
         "customer", vendorStack=None, vendorImage=VENDOR_IMAGE, vendorRepositoryArn=VENDOR_ARN
     )
     assert settings.vendor == VendorSource(image=VENDOR_IMAGE, repository_arn=VENDOR_ARN)
-
-
-def test_settings_app_secret_kms_key_must_be_in_the_stack_region() -> None:
-    other = "arn:aws:kms:eu-west-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    message = errors_of("customer", app=customer_app(secretKmsKeyArn=other))
-    assert message == (
-        f"ecr-cross-account:app.secretKmsKeyArn: expected a KMS key in us-west-2, got '{other}'."
-    )
-
-
-def test_settings_vendor_image_must_be_pinned_by_digest() -> None:
-    message = errors_of(
-        "customer",
-        vendorStack=None,
-        vendorImage="111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app:1.1.0",
-        vendorRepositoryArn=VENDOR_ARN,
-    )
-    assert message == (
-        "ecr-cross-account:vendorImage: expected an ECR image pinned by digest "
-        "(<account>.dkr.ecr.<region>.amazonaws.com/<name>@sha256:<64 hex digits>), "
-        "got '111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app:1.1.0'."
-    )
-
-
-def test_settings_vendor_arn_must_match_the_vendor_image() -> None:
-    other = "arn:aws:ecr:us-east-2:111122223333:repository/other"
-    message = errors_of(
-        "customer", vendorStack=None, vendorImage=VENDOR_IMAGE, vendorRepositoryArn=other
-    )
-    assert message == (
-        "ecr-cross-account:vendorRepositoryArn: expected the ARN of the repository "
-        f"`vendorImage` comes from, got '{other}'."
-    )
-
-
-def test_settings_vendor_image_without_arn_asks_for_it() -> None:
-    message = errors_of("customer", vendorStack=None, vendorImage=VENDOR_IMAGE)
-    assert message == (
-        "`vendorRepositoryArn` is not set; set it with `pulumi config set vendorRepositoryArn "
-        "arn:aws:ecr:<region>:<account>:repository/<name>`."
-    )
-
-
-def test_settings_rejects_invalid_fargate_size_with_the_doc_url() -> None:
-    assert errors_of("customer", app=customer_app(cpu=1024, memory=1024)) == (
-        "ecr-cross-account:app.memory: expected a Fargate memory size for cpu 1024: "
-        f"2048, 3072, 4096, 5120, 6144, 7168, 8192 (see {FARGATE_SIZES_URL}), got 1024."
-    )
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        pytest.param(
-            {"natGateways": "Two"},
-            "ecr-cross-account:app.natGateways: expected one of `None`, `OnePerAz`, `Single` "
-            "(`None` only with VPC endpoints and an image in the stack's region), got 'Two'.",
-            id="nat-gateways",
-        ),
-        pytest.param(
-            {"natGateways": "None"},
-            "ecr-cross-account:app.natGateways: expected `None` only with `app.vpcEndpoints: "
-            "true` (without NAT, tasks reach ECR, S3, CloudWatch Logs and Secrets Manager only "
-            "through VPC endpoints), got 'None'.\n"
-            "ecr-cross-account:app.natGateways: expected `None` only with `vendorMirror: "
-            "replication` or a `vendorImage` in us-west-2 (an ECR endpoint serves its own region "
-            "only, https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html), "
-            "got 'None'.",
-            id="nat-gateways-none",
-        ),
-        pytest.param(
-            {"logRetentionDays": 31},
-            "ecr-cross-account:app.logRetentionDays: expected a CloudWatch Logs retention: "
-            "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, "
-            "2557, 2922, 3288, 3653, got 31.",
-            id="log-retention",
-        ),
-        pytest.param(
-            {"desiredCount": 3, "maxCount": 2},
-            "ecr-cross-account:app.maxCount: expected at least desiredCount (3), got 2.",
-            id="max-below-desired",
-        ),
-        pytest.param(
-            {"certificateArn": "arn:aws:acm:us-east-1:999988887777:certificate/abc"},
-            "ecr-cross-account:app.certificateArn: expected a certificate in the stack's "
-            "region us-west-2, got 'arn:aws:acm:us-east-1:999988887777:certificate/abc'.",
-            id="certificate-region",
-        ),
-    ],
-)
-def test_settings_rejects_bad_app_values(changes: dict[str, Any], message: str) -> None:
-    assert errors_of("customer", app=customer_app(**changes)) == message
 
 
 def test_settings_rejects_container_values_naming_each_path() -> None:
@@ -533,15 +547,3 @@ def test_settings_errors_never_echo_a_value_set_as_secret() -> None:
     )
     # pydantic's own error, which shows values, is neither the cause nor printed as context.
     assert (exc_info.value.__cause__, exc_info.value.__suppress_context__) == (None, True)
-
-
-def test_settings_vendor_kms_key_is_refused_with_the_reason_on_any_stack() -> None:
-    # ECR decrypts with its own grant: a consumer has no key to name (SharedRepo's note).
-    key = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    message = errors_of("vendor", vendorKmsKeyArn=key)
-    assert message == (
-        "ecr-cross-account:vendorKmsKeyArn: expected no key: pulling from a KMS-encrypted "
-        "repository needs no key permission, ECR decrypts with its own grant "
-        "(https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html), "
-        "got a key ARN."
-    )

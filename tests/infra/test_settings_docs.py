@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.settings_docs import render
-from tests.infra.conftest import ROOT
+from tests.infra.harness import ROOT
 
 PAGE = ROOT / "docs" / "configuration.md"
 

@@ -11,7 +11,7 @@ import pytest
 from components.iam import lifecycle_policy
 from components.provider import RegistryLogin
 from components.shared_repo import RepoRef, SharedRepo, SharedRepoArgs
-from tests.infra.conftest import LOGIN_STATEMENT, StackRun, all_of, only, resolve, run_program
+from tests.infra.harness import LOGIN_STATEMENT, StackRun, all_of, only, resolve, run_program
 from tests.infra.image_helpers import image_tag
 
 VENDOR_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.iam import lifecycle_policy, repository_pull_policy
-from tests.infra.conftest import (
+from tests.infra.harness import (
     LOGIN_STATEMENT,
     PULL_AND_DESCRIBE_ACTIONS,
     PULL_PUSH_ACTIONS,
@@ -314,7 +314,7 @@ def test_vendor_bad_config_fails_naming_the_key(overrides: dict[str, Any], messa
 def test_vendor_first_preview_registers_everything_and_exports_only_what_it_knows(
     vendor_run: StackRun,
 ) -> None:
-    # A first preview knows no repository URL, ARN or digest (conftest: `unknowns`).
+    # A first preview knows no repository URL, ARN or digest (harness: `unknowns`).
     run = run_stack("vendor", preview=True)
 
     assert run.registered() == vendor_run.registered()

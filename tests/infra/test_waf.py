@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from components.waf import WebAcl, WebAclArgs, web_acl_rules
-from tests.infra.conftest import StackRun, named, only, run_program
+from tests.infra.harness import StackRun, named, only, run_program
 
 ALB_ARN = "arn:aws:elasticloadbalancing:us-east-2:111122223333:loadbalancer/app/app-alb/0123"
 

@@ -1,6 +1,6 @@
 """Every document a recorded stack run hands to AWS as JSON, with where it goes.
 
-The recorder (tests/infra/conftest.py) keeps resource inputs as the engine receives them: camelCase
+The recorder (tests/infra/harness.py) keeps resource inputs as the engine receives them: camelCase
 names, JSON strings, secrets in Pulumi's signature wrapper. `documents(run)` unwraps secrets and
 names each document by kind, so one loop per validator covers both stacks.
 """
@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from policy.pack import provider_account_id
 from policy.rules import ECR_REPOSITORY_POLICY, ECS_TASK_DEFINITION, IAM_ROLE
-from tests.infra.conftest import Resource, StackRun
+from tests.infra.harness import Resource, StackRun
 
 # Pulumi's wire form of a secret: {SECRET_SIG_KEY: SECRET_SIG, "value": <plain value>}.
 SECRET_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from components.iam import lifecycle_policy, policy_document, repository_pull_policy
 from tests.policy.aws_api import (
     FakeAws,
-    fake_aws,
     lifecycle_policy_schema_errors,
     register_task_definition_report,
     task_definition_params,
@@ -29,12 +27,6 @@ REPOSITORY_POLICY_REJECTED = (
     "repository policy provided'"
 )
 EXPIRE = {"type": "expire"}
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[FakeAws]:
-    with fake_aws() as fake:
-        yield fake
 
 
 def test_task_definition_of_the_container_builder_is_a_valid_api_request() -> None:

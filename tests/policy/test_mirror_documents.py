@@ -7,7 +7,6 @@ API call), plus what no stack run shows: a replication rule, and the suppression
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ from components.mirror import (
     upstream_read_policy,
     upstream_read_trust_policy,
 )
-from tests.policy.aws_api import FakeAws, fake_aws, lifecycle_policy_schema_errors
+from tests.policy.aws_api import FakeAws, lifecycle_policy_schema_errors
 from tests.policy.factories import CUSTOMER_ACCOUNT, REPO_ARN, VENDOR_ACCOUNT
 from tests.policy.iam_lint import lint
 
@@ -47,12 +46,6 @@ def vendor_repository_policy() -> dict[str, Any]:
     pull = repository_pull_policy(pull_accounts=[CUSTOMER_ACCOUNT])
     assert pull is not None
     return policy_document([*pull["Statement"], upstream_grant_statement([CUSTOMER_ACCOUNT])])
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[FakeAws]:
-    with fake_aws() as fake:
-        yield fake
 
 
 @pytest.mark.parametrize(

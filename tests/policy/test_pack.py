@@ -11,7 +11,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policy.pack import PACK_NAME, provider_account_id
 from policy.rules import ECR_REPOSITORY_POLICY, ECS_TASK_DEFINITION
-from tests.policy.conftest import PACK_DIR, Analyzer, Diagnostic, Provider
+from tests.policy.analyzer import PACK_DIR, Analyzer, Diagnostic, Provider
 from tests.policy.factories import (
     VENDOR_ACCOUNT,
     repository_policy_props,

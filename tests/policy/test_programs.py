@@ -1,6 +1,6 @@
 """Both stacks' real programs (run under mocks) through every guardrail, with zero findings.
 
-Each stack file runs once through `__main__.py` (tests/infra/conftest.py records what it
+Each stack file runs once through `__main__.py` (tests/infra/harness.py records what it
 registers). Every recorded resource then goes to the policy pack process with its provider, as
 `pulumi preview --policy-pack policy` would send it; every IAM and ECR policy document is linted
 with parliament and loaded into moto's fake AWS (S3 bucket policies only linted: moto accepts any);
@@ -11,23 +11,22 @@ internet-facing load balancer without `app.waf`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
 from policy.rules import LISTENER_TYPES
 from tests.infra.app_helpers import EVERY_OPTION
-from tests.infra.conftest import PROJECT, Resource, StackRun, run_stack, stack_config
+from tests.infra.harness import PROJECT, Resource, StackRun, run_stack, stack_config
 from tests.infra.mirror_configs import CUSTOMER_CACHE, CUSTOMER_REPLICATION, run_chain
+from tests.policy.analyzer import Analyzer, Diagnostic, Provider
 from tests.policy.aws_api import (
     FakeAws,
-    fake_aws,
     lifecycle_policy_schema_errors,
     register_task_definition_report,
     task_definition_params,
 )
-from tests.policy.conftest import Analyzer, Diagnostic, Provider
 from tests.policy.documents import Document, Kind, as_json, documents, plain
 from tests.policy.iam_lint import lint
 
@@ -115,12 +114,6 @@ def case(request: pytest.FixtureRequest) -> Case:
 @pytest.fixture(scope="module")
 def run(case: Case) -> StackRun:
     return case.run
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[FakeAws]:
-    with fake_aws() as fake:
-        yield fake
 
 
 def _provider(run: StackRun, resource: Resource) -> Provider | None:

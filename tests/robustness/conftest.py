@@ -16,8 +16,9 @@ from nlp_client.app import create_app as create_edge_app
 from prose_app.app import create_app as create_prose_app
 from prose_app.nlp import Prose
 from rake_app.app import create_app as create_rake_app
-from tests.robustness.helpers import BODY_TIMEOUT_SECONDS, HEADER_TIMEOUT_SECONDS, Served
-from tests.services.helpers import TEST_API_KEY, serve_in_thread
+from tests.robustness.served import BODY_TIMEOUT_SECONDS, HEADER_TIMEOUT_SECONDS, Served
+from tests.support.http import TEST_API_KEY
+from tests.support.servers import serve_in_thread
 
 
 @pytest.fixture(scope="session")

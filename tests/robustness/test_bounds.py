@@ -24,9 +24,11 @@ from common.bounded import (
 from common.errors import HEADERS_TOO_LARGE, REQUEST_LINE_TOO_LONG
 from local_stack import RAKE_APP
 from rake_app.app import create_app as create_rake_app
-from tests.robustness.helpers import Served, closed_or_answered, connect
-from tests.services.helpers import TEST_API_KEY, access_record, call, served_log_lines
-from tests.utils.processes import StartedService, started_service
+from tests.robustness.served import Served
+from tests.support.access_logs import access_record, served_log_lines
+from tests.support.http import TEST_API_KEY, call
+from tests.support.processes import StartedService, started_service
+from tests.support.raw_http import closed_or_answered, connect
 
 SERVICES = [pytest.param(name, id=name) for name in ("rake", "prose", "edge")]
 # Generous for a loaded 2-core machine; a connection held forever blows through it.

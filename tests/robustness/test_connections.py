@@ -24,9 +24,10 @@ from common.connections import CHECKED_UVICORN_VERSION
 from common.errors import HEADERS_TIMEOUT
 from common.factory import server_options
 from common.settings import API_KEY_ENV, HEADER_TIMEOUT_ENV, KEEP_ALIVE_TIMEOUT_ENV
-from tests.robustness.helpers import closed_or_answered, connect
-from tests.services.fake_upstream import SLOW_SECONDS, fake_upstream
-from tests.services.helpers import TEST_API_KEY, serve_in_thread
+from tests.support.fake_upstream import SLOW_SECONDS, fake_upstream
+from tests.support.http import TEST_API_KEY
+from tests.support.raw_http import closed_or_answered, connect
+from tests.support.servers import serve_in_thread
 
 HEADER_TIMEOUT = 0.5
 # Whole seconds (uvicorn's unit); 1.5 s above HEADER_TIMEOUT, so a reuse after the header deadline

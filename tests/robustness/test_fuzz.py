@@ -18,8 +18,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from common import API_KEY_HEADER
 from common.health import OPENAPI_PATH
-from tests.robustness.helpers import Served
-from tests.services.helpers import TEST_API_KEY, call
+from tests.robustness.served import Served
+from tests.support.http import TEST_API_KEY, call
 
 CASES = 150
 

@@ -14,16 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 from common.errors import BODY_TIMEOUT, BODY_TOO_LARGE, INVALID_JSON
-from tests.robustness.helpers import (
-    BODY_TIMEOUT_SECONDS,
-    HEADER_TIMEOUT_SECONDS,
-    Served,
-    closed_or_answered,
-    connect,
-    read_status,
-    request_head,
-)
-from tests.services.helpers import call
+from tests.robustness.served import BODY_TIMEOUT_SECONDS, HEADER_TIMEOUT_SECONDS, Served
+from tests.support.http import call
+from tests.support.raw_http import closed_or_answered, connect, read_status, request_head
 
 TEN_MB = 10 * 1024 * 1024
 CHUNK = 64 * 1024

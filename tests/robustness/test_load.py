@@ -13,8 +13,8 @@ import pytest
 from benchmarks.loadgen import Call, run_load
 from common import API_KEY_HEADER
 from local_stack import NLP_CLIENT, SERVICES, LocalStack
-from tests.services.helpers import TEST_API_KEY, call
-from tests.utils.processes import free_port
+from tests.support.http import TEST_API_KEY, call
+from tests.support.ports import free_port
 
 CLIENTS = 50
 SECONDS = 10.0

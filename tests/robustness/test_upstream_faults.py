@@ -18,8 +18,10 @@ from common.errors import UPSTREAM_BAD_RESPONSE, UPSTREAM_TIMEOUT, UPSTREAM_UNRE
 from local_stack import PROSE_APP, RAKE_APP, Service
 from nlp_client.app import create_app as create_edge_app
 from tests.robustness.faults import Fault, faulty_upstream
-from tests.services.helpers import TEST_API_KEY, Reply, call, serve_in_thread
-from tests.utils.processes import free_port, started_service
+from tests.support.http import TEST_API_KEY, Reply, call
+from tests.support.ports import free_port
+from tests.support.processes import started_service
+from tests.support.servers import serve_in_thread
 
 UPSTREAM_TIMEOUT_SECONDS = 1.0
 # The edge's answer to a refused connection or garbage must not wait for the timeout.

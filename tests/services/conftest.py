@@ -6,21 +6,20 @@ developer's environment cannot change them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from fastapi import APIRouter
 
-from common import NlpClientSettings, ProseSettings, RakeSettings, TextBody, create_service_app
+from common import NlpClientSettings, ProseSettings, RakeSettings, create_service_app
 from nlp_client.app import create_app as create_nlp_client_app
 from prose_app.app import create_app as create_prose_app
 from prose_app.nlp import Prose
 from rake_app.app import create_app as create_rake_app
-from tests.services.fake_upstream import fake_upstream
-from tests.services.helpers import TEST_API_KEY, serve_in_thread
-
-TEST_MAX_BODY_BYTES = 64 * 1024
+from tests.services.served_apps import TEST_MAX_BODY_BYTES, EdgeFactory, echo_router
+from tests.support.fake_upstream import fake_upstream
+from tests.support.http import TEST_API_KEY
+from tests.support.servers import serve_in_thread
 
 
 @pytest.fixture(scope="session")
@@ -46,20 +45,6 @@ def prose_url(prose_settings: ProseSettings, prose: Prose) -> Iterator[str]:
         yield url
 
 
-# A service with one POST route, to test what every service gets from `common`.
-echo_router = APIRouter()
-
-
-@echo_router.post("/echo")
-def echo(body: TextBody) -> dict[str, str]:
-    return {"text": body.text}
-
-
-@echo_router.get("/boom")
-def boom() -> None:
-    raise RuntimeError("secret internal detail at 10.0.0.7")
-
-
 @pytest.fixture(scope="session")
 def echo_url() -> Iterator[str]:
     settings = RakeSettings(api_key=TEST_API_KEY, max_body_bytes=TEST_MAX_BODY_BYTES)
@@ -73,9 +58,6 @@ def fake_upstream_url() -> Iterator[str]:
     # Served as an upstream is: the shipped connection settings.
     with serve_in_thread(fake_upstream, RakeSettings(api_key=TEST_API_KEY)) as url:
         yield url
-
-
-EdgeFactory = Callable[..., AbstractContextManager[str]]
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 
 from common import API_KEY_HEADER, ApiError, errors
 from common.auth import check_api_key
-from tests.services.conftest import TEST_MAX_BODY_BYTES
-from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, call
+from tests.services.served_apps import COMMON_ROUTES, TEST_MAX_BODY_BYTES
+from tests.support.http import TEST_API_KEY, call
 
 
 def test_health_without_key_returns_up(echo_url: str) -> None:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from common.healthcheck import main
-from tests.utils.processes import free_port
+from tests.support.ports import free_port
 
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
 

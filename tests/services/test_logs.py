@@ -16,15 +16,10 @@ from local_stack import SERVICES_DIR
 from prose_app.app import create_app as create_prose_app
 from prose_app.nlp import Prose
 from rake_app.app import create_app as create_rake_app
-from tests.services.conftest import echo_router
-from tests.services.helpers import (
-    TEST_API_KEY,
-    access_record,
-    call,
-    post_and_leave,
-    served_log_lines,
-    wait_for_access_records,
-)
+from tests.services.served_apps import echo_router
+from tests.support.access_logs import access_record, served_log_lines, wait_for_access_records
+from tests.support.http import TEST_API_KEY, call
+from tests.support.raw_http import post_and_leave
 
 
 def _access_records(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:

@@ -12,10 +12,10 @@ from common import NlpClientSettings, errors
 from common.logs import JsonFormatter
 from nlp_client.gateway import gateway_lifespan
 from tests.robustness.faults import Fault, faulty_upstream
-from tests.services.conftest import EdgeFactory
-from tests.services.helpers import COMMON_ROUTES, TEST_API_KEY, call
+from tests.services.served_apps import COMMON_ROUTES, EdgeFactory
 from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
-from tests.utils.processes import free_port
+from tests.support.http import TEST_API_KEY, call
+from tests.support.ports import free_port
 
 OPERATIONS = [
     pytest.param("/keywords", "rake", id="keywords"),

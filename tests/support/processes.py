@@ -8,7 +8,6 @@ a single service through the same class: same command, environment and stop sequ
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 
 from common.healthcheck import check
 from local_stack import SERVICES, LocalStack, Service, StackError
+from tests.support.ports import free_port
 
 START_TIMEOUT_SECONDS = 60.0
 _POLL_SECONDS = 0.005
@@ -38,14 +38,6 @@ class StartedService:
     @property
     def process(self) -> subprocess.Popen[bytes]:
         return self.stack.processes[self.service]
-
-
-def free_port() -> int:
-    """A port that was free on 127.0.0.1 a moment ago (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -1,26 +1,14 @@
-"""What the robustness tests share: a served app, and raw-socket HTTP for what urllib won't send."""
+"""HTTP over a raw socket, for what urllib won't send: partial bodies, hostile heads, clients that
+leave before their answer."""
 
 from __future__ import annotations
 
 import socket
 import time
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from common import API_KEY_HEADER
-from tests.services.helpers import TEST_API_KEY
-
-# The robustness services' body deadline: short, so the slowloris test is quick (shipped: 10 s).
-BODY_TIMEOUT_SECONDS = 1.0
-# Their header deadline, short for the same reason (shipped: 10 s).
-HEADER_TIMEOUT_SECONDS = 1.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class Served:
-    """The base URL a service is served at, in a thread of the test process."""
-
-    url: str
+from tests.support.http import TEST_API_KEY
 
 
 def connect(url: str, *, timeout: float) -> socket.socket:
@@ -60,3 +48,18 @@ def closed_or_answered(sock: socket.socket) -> tuple[bytes, float]:
             break
         received += chunk
     return received, time.monotonic() - started
+
+
+def post_and_leave(
+    url: str, path: str, *, whole_body: bool = False, stay_seconds: float = 0.0
+) -> None:
+    """A client that leaves before its answer: it sends a POST, by default only the first bytes of
+    the body its Content-Length promises, and closes the connection `stay_seconds` later without
+    reading anything."""
+    body = b'{"text": "a b"}'
+    head = request_head(
+        path, {"Content-Type": "application/json", "Content-Length": str(len(body))}
+    )
+    with connect(url, timeout=stay_seconds + 10) as client:
+        client.sendall(head + (body if whole_body else body[:5]))
+        time.sleep(stay_seconds)
