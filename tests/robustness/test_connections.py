@@ -110,7 +110,7 @@ def test_header_deadline_protocol_was_checked_against_the_locked_uvicorn() -> No
     # tests/robustness/test_bounds.py, then bump CHECKED_UVICORN_VERSION.
     assert uvicorn.__version__ == CHECKED_UVICORN_VERSION
     hooks = ["connection_made", "connection_lost", "data_received", "on_message_begin"]
-    hooks += ["on_url", "on_header", "on_headers_complete", "on_response_complete"]
+    hooks += ["on_url", "on_header", "on_headers_complete", "on_body", "on_response_complete"]
     hooks.append("send_400_response")
     assert [name for name in hooks if name not in vars(HttpToolsProtocol)] == []
 
