@@ -51,8 +51,8 @@ FEED_BYTES = 4096
 # of its body), past which the connection is refused (431) whatever the parser has reported. All
 # httptools holds lies within such a run (a head's line and headers, a trailer, each held until
 # it ends), and so does what it skips (chunk extensions, blank lines): the line and every header
-# at their limits, and one slice.
-_MAX_FED_WITHOUT_PROGRESS = MAX_REQUEST_LINE_BYTES + MAX_HEADERS_BYTES + FEED_BYTES
+# at their limits, the CRLFs that end the line and the headers, and the slice where the run began.
+_MAX_FED_WITHOUT_PROGRESS = MAX_REQUEST_LINE_BYTES + MAX_HEADERS_BYTES + 4 + FEED_BYTES
 # Seconds a refused connection is still read (and the bytes dropped) after its answer; a client
 # closing its side ends it sooner.
 LINGER_SECONDS = 2.0

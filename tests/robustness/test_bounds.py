@@ -264,3 +264,25 @@ def test_endless_trailers_leave_memory_flat(rake_process: StartedService) -> Non
         for sock in sent:
             sock.close()
     assert grown < 10, f"RSS grew {grown:.1f} MB while {sum(sent.values())} bytes were sent"
+
+
+def test_head_at_every_limit_is_served_though_its_first_slice_began_with_another_request(
+    served: Served,
+) -> None:
+    # The raw bytes the parser may take for one head count from the slice where it began: here
+    # 4095 bytes of the request before it, then the head, at the line and header limits both,
+    # all but its last byte.
+    filler = GET_HEALTH + _header("x-pad", 4095 - len(GET_HEALTH + b"\r\n")) + b"\r\n"
+    line = b"GET " + b"/health?" + b"q" * (LONGEST_TARGET - len(b"/health?")) + b" HTTP/1.1\r\n"
+    headers = b"Host: h\r\nConnection: close\r\n"
+    while len(headers) < MAX_HEADERS_BYTES:
+        size = min(MAX_HEADER_BYTES, MAX_HEADERS_BYTES - len(headers))
+        headers += _header(f"x-h{len(headers)}", size)
+    head = line + headers + b"\r\n"
+    assert (len(filler), len(line) - 2, len(headers)) == (4095, 16384, MAX_HEADERS_BYTES)
+    with connect(served.url, timeout=FAST_SECONDS) as sock:
+        for part in (filler + head[:1], head[1:-1], head[-1:]):
+            sock.sendall(part)
+            time.sleep(0.05)  # each part its own read
+        answer, _ = closed_or_answered(sock)
+    assert answer.count(b"HTTP/1.1 200 OK\r\n") == 2
