@@ -11,6 +11,10 @@ makes the service hold a request object per ~40 bytes it sends.
 - the request line over `MAX_REQUEST_LINE_BYTES` gets 414, one header over `MAX_HEADER_BYTES`
   or all of them over `MAX_HEADERS_BYTES` get 431 (the ALB's limits: a request that passes the
   load balancer passes here too), as the one JSON error shape, and the connection is closed;
+- a chunked body's trailer fields count as headers: httptools holds them as it holds a head.
+  Over the limits, that request (its app already has it) keeps the answer its app gives, and the
+  connection is read no more and closed after it (an app still waiting for the body answers
+  408 at the body deadline);
 - each refusal gets one access record (`common.logs.write_access_record`), as every answered
   request does, instead of uvicorn's "Invalid HTTP request received." warning;
 - with `MAX_PIPELINED` requests queued, or a queued request's body at uvicorn's 64 KB
@@ -43,9 +47,12 @@ MAX_PIPELINED = 16
 # The parser gets a read in slices of this size: the checks run between slices, so a head or a
 # queue overshoots its bound by at most one slice (4 KB of requests: ~100 minimal GETs).
 FEED_BYTES = 4096
-# Raw bytes of one head, fed while it was incomplete, past which it is refused (431) whatever
-# the parser has reported: the line and every header at their limits, their CRLFs and one slice.
-_MAX_HEAD_FED = MAX_REQUEST_LINE_BYTES + MAX_HEADERS_BYTES + FEED_BYTES
+# Raw bytes fed while the parser hands nothing on (a request's start, its complete head, a piece
+# of its body), past which the connection is refused (431) whatever the parser has reported. All
+# httptools holds lies within such a run (a head's line and headers, a trailer, each held until
+# it ends), and so does what it skips (chunk extensions, blank lines): the line and every header
+# at their limits, the CRLFs that end the line and the headers, and the slice where the run began.
+_MAX_FED_WITHOUT_PROGRESS = MAX_REQUEST_LINE_BYTES + MAX_HEADERS_BYTES + 4 + FEED_BYTES
 # Seconds a refused connection is still read (and the bytes dropped) after its answer; a client
 # closing its side ends it sooner.
 LINGER_SECONDS = 2.0
@@ -71,8 +78,8 @@ class BoundedProtocol(HeaderDeadlineProtocol):
 
     max_pipelined: ClassVar[int] = MAX_PIPELINED
     _unparsed = b""  # the rest of a read, waiting for the queue to shorten
-    _head_fed = 0  # raw bytes fed since the head in progress began
-    _headers_bytes = 0  # bytes of its complete headers
+    _fed_without_progress = 0  # raw bytes fed since the parser last handed something on
+    _headers_bytes = 0  # bytes of the request's complete headers (and trailer fields)
     _head_error: tuple[int, str] | None = None  # set by a callback just before it raises
     _refused = False  # a refusal was answered or is waiting: nothing more is parsed
     _refusal: bytes | None = None  # the refusal waiting for an earlier answer
@@ -108,10 +115,9 @@ class BoundedProtocol(HeaderDeadlineProtocol):
             piece = data[start : start + FEED_BYTES]  # `data` itself when it is short
             start += FEED_BYTES
             super().data_received(piece)
-            if self._request_started:  # a head is still incomplete after this slice
-                self._head_fed += len(piece)
-                if self._head_fed > _MAX_HEAD_FED and not self._refused:
-                    self._refuse(431, HEADERS_TOO_LARGE)
+            self._fed_without_progress += len(piece)
+            if self._fed_without_progress > _MAX_FED_WITHOUT_PROGRESS and not self._refused:
+                self._refuse(431, HEADERS_TOO_LARGE)
 
     def _must_wait(self) -> bool:
         # `self.cycle` is the newest request: the one whose body a slice would add to.
@@ -122,8 +128,16 @@ class BoundedProtocol(HeaderDeadlineProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_began = time.perf_counter()
-        self._head_fed = 0
+        self._fed_without_progress = 0
         self._headers_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        self._fed_without_progress = 0
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._fed_without_progress = 0
+        super().on_body(body)
 
     def on_url(self, url: bytes) -> None:
         super().on_url(url)
@@ -148,25 +162,27 @@ class BoundedProtocol(HeaderDeadlineProtocol):
             self._refuse(*self._head_error)
 
     def _refuse(self, status: int, message: str) -> None:
-        # The path of a request line too long to read whole is not logged: it is not known yet,
-        # and 16 KB of it per record would let one client flood the log.
-        path = None if status == 414 else _path(self.url)
-        self._refused_record = (self.parser.get_method().decode("ascii"), path, status)
+        if self._request_started:  # a head: refused with its own answer and access record
+            # The path of a request line too long to read whole is not logged: it is not known
+            # yet, and 16 KB of it per record would let one client flood the log.
+            path = None if status == 414 else _path(self.url)
+            self._refused_record = (self.parser.get_method().decode("ascii"), path, status)
+            self._refusal = closing_error(status, message, self.server_state.default_headers)
+        # Else past a head (a trailer, framing): its request has an app that answers it, once.
         self._refused = True
         self._unparsed = b""
         self._cancel_header_deadline()
         self.flow.pause_reading()
-        self._refusal = closing_error(status, message, self.server_state.default_headers)
         if self._between_requests():
-            self._send_refusal()
+            self._close_refused()
 
-    def _send_refusal(self) -> None:
+    def _close_refused(self) -> None:
         # A lingering close, as nginx's: the answer and a FIN, then what the client still sends is
         # read and dropped for a moment. Closed at once with unread bytes, the socket would send
         # a reset, and a client still writing its head could lose the answer before reading it.
-        assert self._refusal is not None
-        self.transport.write(self._refusal)
-        write_access_record(*self._refused_record, self._head_began)
+        if self._refusal is not None:
+            self.transport.write(self._refusal)
+            write_access_record(*self._refused_record, self._head_began)
         self.transport.write_eof()
         self.flow.resume_reading()
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
@@ -176,7 +192,7 @@ class BoundedProtocol(HeaderDeadlineProtocol):
         if self.transport.is_closing():
             return
         if self._refused and self._between_requests():
-            self._send_refusal()
+            self._close_refused()
         elif self._unparsed:
             data, self._unparsed = self._unparsed, b""
             self._feed(data)

@@ -68,12 +68,18 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     answer to the request it is about to send). If an earlier pipelined request is still being
     answered, that answer is finished first and the connection closes after it.
 
+    Time the server spends not reading the connection (pipelined requests queued, see
+    `common.bounded`) is not the client's: a deadline that passes then starts over once an answer
+    completes and reading resumes, so a pipelining client whose next head the server left unread
+    is never cut off for it.
+
     Each request's scope also gets the check `client_gone` reads.
     """
 
     header_timeout: ClassVar[float] = 10.0
     _header_deadline: asyncio.TimerHandle | None = None
     _request_started = False
+    _deadline_deferred = False  # it passed while the server was not reading
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -102,6 +108,12 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
             # for the garbage collector (~11 objects and 2-3 µs of CPU per request).
             cast(dict[str, Any], self.scope)[_CLIENT_GONE_KEY] = weakref.ref(cycle)
 
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # resumes reading
+        if self._deadline_deferred and self._request_started and not self.transport.is_closing():
+            self._deadline_deferred = False
+            self._arm_header_deadline()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_deadline()
         super().connection_lost(exc)
@@ -122,6 +134,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
             )
 
     def _cancel_header_deadline(self) -> None:
+        self._deadline_deferred = False
         if self._header_deadline is not None:
             self._header_deadline.cancel()
             self._header_deadline = None
@@ -129,6 +142,11 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     def _on_header_deadline(self) -> None:
         self._header_deadline = None
         if self.transport.is_closing():
+            return
+        if self.flow.read_paused:
+            # The head is incomplete because the server stopped reading (pipelined requests wait
+            # for their turn), not because the client is slow: armed again in on_response_complete.
+            self._deadline_deferred = True
             return
         if not self._between_requests():
             # An earlier request is still being answered: finish it, then close (as uvicorn's

@@ -201,3 +201,90 @@ def test_client_pipelining_without_reading_leaves_memory_flat_and_others_served(
     assert (health.status, keywords.status) == (200, 200)
     assert grown < 20, f"RSS grew {grown:.1f} MB while {sent} bytes were pipelined"
     assert sent < 9_000_000  # it stopped reading: the socket buffers filled
+
+
+# A chunked body's trailer fields, which httptools holds as it holds a head's: GET /health
+# answers at once without reading its body, so the trailer arrives after the answer.
+CHUNKED_HEALTH = (
+    b"GET /health HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"
+)
+
+
+def test_trailer_within_the_limit_keeps_the_connection_one_over_closes_it_after_the_answer(
+    served: Served,
+) -> None:
+    last = b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n"  # the server closes after it
+    fits = CHUNKED_HEALTH + _header("x-trailer", MAX_HEADER_BYTES) + b"\r\n" + last
+    over = CHUNKED_HEALTH + _header("x-trailer", MAX_HEADER_BYTES + 1) + b"\r\n" + GET_HEALTH
+    # Over: nothing after the trailer is read, and the request keeps its one answer (no 431).
+    answers = [_exchange(served, request, half_close=False) for request in (fits, over + b"\r\n")]
+    assert [answer.count(b"HTTP/1.1 ") for answer in answers] == [2, 1]
+    assert [answer.count(b"HTTP/1.1 200 OK\r\n") for answer in answers] == [2, 1]
+
+
+def test_trailer_over_the_limit_logs_only_its_requests_access_record(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = RakeSettings(api_key=TEST_API_KEY)
+    with served_log_lines(create_rake_app(settings), settings, capsys) as (url, lines):
+        trailer = _header("x-trailer", MAX_HEADER_BYTES + 1) + b"\r\n"
+        _exchange(Served(url=url), CHUNKED_HEALTH + trailer, half_close=False)
+    assert lines == [access_record("GET", "/health", 200)]
+
+
+def test_endless_trailers_leave_memory_flat(rake_process: StartedService) -> None:
+    # httptools holds a trailer's value until it ends, and the answer (sent before the body was
+    # read) leaves no deadline: 25 connections sending 1 MB of one each grew rake-app by ~25 MB,
+    # and more as they sent more.
+    pid = rake_process.process.pid
+    share = 1_000_000
+    block = b"v" * 65536
+    call("GET", rake_process.url + "/health", key=None)
+    before = rss_mb(pid)
+    sent: dict[socket.socket, int] = {}
+    try:
+        for _ in range(25):
+            sock = connect(rake_process.url, timeout=FAST_SECONDS)
+            sock.sendall(CHUNKED_HEALTH + b"x-endless: ")
+            sock.setblocking(False)
+            sent[sock] = 0
+        started = time.monotonic()
+        # Until each has sent its share, or the server has stopped reading them for half a second.
+        while time.monotonic() - started < FAST_SECONDS:
+            sending = [sock for sock, count in sent.items() if count < share]
+            writable = select.select([], sending, [], 0.5)[1] if sending else []
+            if not writable:
+                break
+            for sock in writable:
+                try:
+                    sent[sock] += sock.send(block)
+                except (BlockingIOError, ConnectionResetError, BrokenPipeError):
+                    pass
+        time.sleep(1.0)  # for the server to read what the sockets' buffers still hold
+        grown = rss_mb(pid) - before
+    finally:
+        for sock in sent:
+            sock.close()
+    assert grown < 10, f"RSS grew {grown:.1f} MB while {sum(sent.values())} bytes were sent"
+
+
+def test_head_at_every_limit_is_served_though_its_first_slice_began_with_another_request(
+    served: Served,
+) -> None:
+    # The raw bytes the parser may take for one head count from the slice where it began: here
+    # 4095 bytes of the request before it, then the head, at the line and header limits both,
+    # all but its last byte.
+    filler = GET_HEALTH + _header("x-pad", 4095 - len(GET_HEALTH + b"\r\n")) + b"\r\n"
+    line = b"GET " + b"/health?" + b"q" * (LONGEST_TARGET - len(b"/health?")) + b" HTTP/1.1\r\n"
+    headers = b"Host: h\r\nConnection: close\r\n"
+    while len(headers) < MAX_HEADERS_BYTES:
+        size = min(MAX_HEADER_BYTES, MAX_HEADERS_BYTES - len(headers))
+        headers += _header(f"x-h{len(headers)}", size)
+    head = line + headers + b"\r\n"
+    assert (len(filler), len(line) - 2, len(headers)) == (4095, 16384, MAX_HEADERS_BYTES)
+    with connect(served.url, timeout=FAST_SECONDS) as sock:
+        for part in (filler + head[:1], head[1:-1], head[-1:]):
+            sock.sendall(part)
+            time.sleep(0.05)  # each part its own read
+        answer, _ = closed_or_answered(sock)
+    assert answer.count(b"HTTP/1.1 200 OK\r\n") == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import select
 import socket
 import time
@@ -19,7 +20,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from common import RakeSettings
-from common.bounded import BoundedProtocol
+from common.bounded import MAX_PIPELINED, BoundedProtocol
 from common.connections import CHECKED_UVICORN_VERSION
 from common.errors import HEADERS_TIMEOUT
 from common.factory import server_options
@@ -66,13 +67,20 @@ def _connect(url: str) -> socket.socket:
     return connect(url, timeout=HEADER_TIMEOUT + KEEP_ALIVE_TIMEOUT + 2 * SLACK)
 
 
-def _statuses(sock: socket.socket, count: int = 1) -> list[bytes]:
-    """The status lines of the next `count` responses (the fake upstream's are all chunked)."""
+def _read_answers(sock: socket.socket, count: int) -> bytes:
+    """What the server sends until `count` responses are complete (the fake upstream's are all
+    chunked)."""
     received = b""
     while received.count(LAST_CHUNK) < count:
         chunk = sock.recv(65536)
         assert chunk, f"closed after {received!r}"
         received += chunk
+    return received
+
+
+def _statuses(sock: socket.socket, count: int = 1) -> list[bytes]:
+    """The status lines of the next `count` responses."""
+    received = _read_answers(sock, count)
     assert received.endswith(LAST_CHUNK)
     return [line for line in received.split(b"\r\n") if line.startswith(b"HTTP/1.1 ")]
 
@@ -103,7 +111,7 @@ def test_header_deadline_protocol_was_checked_against_the_locked_uvicorn() -> No
     # tests/robustness/test_bounds.py, then bump CHECKED_UVICORN_VERSION.
     assert uvicorn.__version__ == CHECKED_UVICORN_VERSION
     hooks = ["connection_made", "connection_lost", "data_received", "on_message_begin"]
-    hooks += ["on_url", "on_header", "on_headers_complete", "on_response_complete"]
+    hooks += ["on_url", "on_header", "on_headers_complete", "on_body", "on_response_complete"]
     hooks.append("send_400_response")
     assert [name for name in hooks if name not in vars(HttpToolsProtocol)] == []
 
@@ -234,3 +242,36 @@ def test_stalled_request_behind_a_slow_one_lets_it_finish_then_closes(sock: sock
     assert json.loads(body.split(b"\r\n")[1])["path"] == "/slow"
     assert body.endswith(LAST_CHUNK)
     _assert_after(SLOW_SECONDS, started)
+
+
+def test_pipelined_head_the_server_left_unread_is_not_cut_off_by_its_deadline(
+    sock: socket.socket,
+) -> None:
+    # Behind /slow (1 s), MAX_PIPELINED requests fill the queue and the server stops reading: the
+    # rest of the next head, sent at once, waits unread past that head's deadline (0.5 s). The
+    # lateness is the server's, so the head is read when the queue moves, and answered in turn.
+    paths = [f"/echo/{n}" for n in range(MAX_PIPELINED + 1)]
+    heads = [f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() for path in paths]
+    last = heads.pop()
+    sock.sendall(b"GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + b"".join(heads) + last[:10])
+    time.sleep(HEADER_TIMEOUT / 5)
+    sock.sendall(last[10:])
+    answers = _read_answers(sock, len(paths) + 1)
+    assert re.findall(rb'"path": "([^"]*)"', answers) == [b"/slow", *(p.encode() for p in paths)]
+
+
+def test_pipelined_head_stalled_behind_a_full_queue_gets_408_once_the_queue_is_answered(
+    sock: socket.socket,
+) -> None:
+    # As above, but the client never finishes that head: its deadline starts over when /slow's
+    # answer completes, then the 408 and the close follow the queued answers.
+    queued = b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * MAX_PIPELINED
+    sock.sendall(b"GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + queued + HALF_REQUEST[:10])
+    started = time.monotonic()
+    time.sleep(HEADER_TIMEOUT / 5)
+    sock.sendall(HALF_REQUEST[10:])
+    received = _read_answers(sock, MAX_PIPELINED + 1) + closed_or_answered(sock)[0]
+    answers, last_chunk, rest = received.rpartition(LAST_CHUNK)
+    assert (answers + last_chunk).count(OK) == MAX_PIPELINED + 1
+    _assert_408(rest)
+    _assert_after(SLOW_SECONDS + HEADER_TIMEOUT, started)
