@@ -113,7 +113,9 @@ def launched(env: Mapping[str, str]) -> Iterator[Launched]:
     with subprocess.Popen(
         [sys.executable, "-m", "services"],
         cwd=REPO_ROOT,
-        env={**os.environ, **port_env, **env},
+        # Unbuffered, as in the images: print then writes a text and its newline apart
+        # (see local_stack.say).
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **port_env, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
