@@ -35,10 +35,10 @@ from local_stack import (
     curl_example,
 )
 from prose_app.nlp import ModelNotInstalledError, load_pipeline
-from tests.services.test_rake import SEED_KEYWORDS
 from tests.support.http import TEST_API_KEY
 from tests.support.lines import Lines, pumped, read_until
 from tests.support.ports import free_port
+from tests.support.samples import SEED_KEYWORDS
 
 pytestmark = [
     pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc"),
