@@ -177,7 +177,10 @@ class RepositorySettings(ConfigModel):
             re.compile(r"(?!/)(?!.*(?:^|/)\.\.(?:/|$))[\w.-]+(?:/[\w.-]+)+"),
         ),
     ] = Field(
-        description="Dockerfile directory, relative to the project; its parent is the context."
+        description=(
+            "Dockerfile directory, relative to the project; its COPY paths are relative to its "
+            "parent, and the image builds from exactly the files it copies."
+        )
     )
     pull_accounts: Annotated[tuple[AccountId, ...], Structured(list, unique=True)] = Field(
         (), description="Accounts that may pull its images (default: none)."

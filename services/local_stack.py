@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO
+from typing import IO, TextIO
 
 from common.auth import API_KEY_HEADER
 from common.healthcheck import check
@@ -227,13 +227,26 @@ def curl_example(url: str, api_key: str | None) -> str:
     )
 
 
+def say(*lines: str, stream: TextIO | None = None) -> None:
+    """Print `lines` to `stream` (stdout by default) in one write.
+
+    The children share these streams and write each log line in one write; ``print`` writes a
+    text and its newline separately when unbuffered (PYTHONUNBUFFERED), so a child's line could
+    land between them and split a line of ours. A pipe write of up to PIPE_BUF (4096) bytes is
+    atomic, so ours come out whole.
+    """
+    out = sys.stdout if stream is None else stream
+    out.write("".join(line + "\n" for line in lines))
+    out.flush()
+
+
 def main() -> int:
     from_environment = bool(os.environ.get(API_KEY_ENV))
     api_key = os.environ.get(API_KEY_ENV) or secrets.token_urlsafe(32)
     try:
         ports = ports_from_environment(os.environ)
     except StackError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", stream=sys.stderr)
         return 2
 
     def request_stop(signum: int, _: FrameType | None) -> None:
@@ -246,22 +259,30 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     try:
         with LocalStack(api_key=api_key, ports=ports) as stack:
-            if from_environment:
-                print(f"API key: from the {API_KEY_ENV} environment variable", flush=True)
-            else:
-                print(f"API key (generated; set {API_KEY_ENV} to choose one): {api_key}")
+            key_line = (
+                f"API key: from the {API_KEY_ENV} environment variable"
+                if from_environment
+                else f"API key (generated; set {API_KEY_ENV} to choose one): {api_key}"
+            )
             edge = stack.url(NLP_CLIENT)
             example = curl_example(edge, None if from_environment else api_key)
-            print(f"\nThe NLP API is up at {edge}. Try:\n\n  {example}\n")
-            print("Ctrl-C stops it.", flush=True)
+            say(
+                key_line,
+                "",
+                f"The NLP API is up at {edge}. Try:",
+                "",
+                f"  {example}",
+                "",
+                "Ctrl-C stops it.",
+            )
             while True:
                 time.sleep(_POLL_SECONDS)
                 dead = stack.first_exited()
                 if dead is not None:
                     stack.raise_if_exited(dead, "while running")
     except StackError as exc:
-        print(f"error: {exc}; stopped the others", file=sys.stderr, flush=True)
+        say(f"error: {exc}; stopped the others", stream=sys.stderr)
         return 1
     except StopRequested as exc:
-        print(f"{exc}: stopped the services", flush=True)
+        say(f"{exc}: stopped the services")
         return 0

@@ -16,7 +16,7 @@ from benchmarks.bare_app import BareApp
 from benchmarks.bench_http_layer import CASES, FORWARDER, figures
 from benchmarks.harness import BENCH_KEY
 from common import API_KEY_HEADER
-from tests.benchmarks.test_wrk import needs_wrk
+from tests.benchmarks.markers import needs_wrk
 
 
 def test_figures_are_medians_and_their_ratio_with_a_2x_bar() -> None:

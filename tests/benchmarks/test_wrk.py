@@ -8,7 +8,6 @@ wrong key (401s), and a server closing every connection after its answer (read e
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -17,12 +16,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks.wrk import WRK, Request, WrkError, lua_script, lua_string, parse_output, run_wrk
+from tests.benchmarks.markers import needs_wrk
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NO_ERRORS = {"connect": 0, "read": 0, "write": 0, "timeout": 0}
-needs_wrk = pytest.mark.skipif(
-    shutil.which(WRK) is None, reason="needs the wrk binary on PATH (apt-get install wrk)"
-)
 
 
 def _sample(name: str) -> str:

@@ -35,10 +35,10 @@ from local_stack import (
     curl_example,
 )
 from prose_app.nlp import ModelNotInstalledError, load_pipeline
-from tests.services.test_rake import SEED_KEYWORDS
 from tests.support.http import TEST_API_KEY
 from tests.support.lines import Lines, pumped, read_until
 from tests.support.ports import free_port
+from tests.support.samples import SEED_KEYWORDS
 
 pytestmark = [
     pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc"),
@@ -113,7 +113,9 @@ def launched(env: Mapping[str, str]) -> Iterator[Launched]:
     with subprocess.Popen(
         [sys.executable, "-m", "services"],
         cwd=REPO_ROOT,
-        env={**os.environ, **port_env, **env},
+        # Unbuffered, as in the images: print then writes a text and its newline apart
+        # (see local_stack.say).
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **port_env, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

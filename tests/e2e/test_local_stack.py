@@ -19,27 +19,12 @@ import pytest
 from common import errors
 from common.healthcheck import check
 from local_stack import NLP_CLIENT, PROSE_APP, RAKE_APP, SERVICES, LocalStack
-from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
 from tests.support.http import TEST_API_KEY, call
 from tests.support.lines import pumped, read_until
 from tests.support.ports import free_port
+from tests.support.samples import PROSE_TEXT, PROSE_TOKENS, SEED_KEYWORDS, SEED_TEXT
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PROSE_TEXT = "Barack Obama visited Paris. It rained."
-# en_core_web_sm 3.8.0 (pinned by hash), so the tags and labels are reproducible.
-PROSE_TOKENS = [
-    {"tag": tag, "text": text, "label": label}
-    for tag, text, label in [
-        ("NNP", "Barack", "B-PERSON"),
-        ("NNP", "Obama", "I-PERSON"),
-        ("VBD", "visited", "O"),
-        ("NNP", "Paris", "B-GPE"),
-        (".", ".", "O"),
-        ("PRP", "It", "O"),
-        ("VBD", "rained", "O"),
-        (".", ".", "O"),
-    ]
-]
 
 
 @pytest.fixture(scope="module")

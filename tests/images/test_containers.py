@@ -20,12 +20,11 @@ import pytest
 from common import errors
 from common.settings import GRACEFUL_SHUTDOWN_SECONDS
 from local_stack import SERVICES, Service
-from tests.e2e.test_local_stack import PROSE_TEXT, PROSE_TOKENS
 from tests.images.compose_stack import ComposeStack, compose_command
 from tests.images.task import HARDENING, LocalTask, TaskDefinition, customer_task, state
 from tests.images.task import wait_healthy as wait_until_healthy
-from tests.services.test_rake import PARITY_ROWS
 from tests.support.http import TEST_API_KEY, call
+from tests.support.samples import PARITY_ROWS, PROSE_TEXT, PROSE_TOKENS
 
 # The first test also waits for the session fixtures: the base image and three builds when cold.
 pytestmark = [pytest.mark.needs_docker, pytest.mark.timeout(900)]

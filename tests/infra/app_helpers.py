@@ -215,3 +215,47 @@ EVERY_OPTION: Final[dict[str, Any]] = {
     "allowedCidrs": ["203.0.113.0/24", "2001:DB8::/32"],
     "domain": {"name": "nlp.example.com", "zoneId": "Z0123456789ABCDEFGHIJ"},
 }
+
+
+# The `app` object of Pulumi.customer.yaml, for variants that change one key of it.
+APP = {
+    "desiredCount": 2,
+    "maxCount": 4,
+    "cpu": 1024,
+    "memory": 2048,
+    "natGateways": "Single",
+    "logRetentionDays": 30,
+    "containers": [
+        {
+            "name": "nlp-client",
+            "repository": "nlp-client",
+            "port": 8080,
+            "ingress": True,
+            "dependsOn": ["rake-app", "prose-app"],
+        },
+        {
+            "name": "rake-app",
+            "vendorRepository": "rake-app",
+            "port": 8081,
+            "environment": {"BIND_HOST": "127.0.0.1"},
+        },
+        {
+            "name": "prose-app",
+            "repository": "prose-app",
+            "port": 8082,
+            "environment": {"BIND_HOST": "127.0.0.1"},
+        },
+    ],
+}
+
+# The alarms ServiceAlarms creates, by role (the suffix of their names).
+ALARM_ROLES = [
+    "target-5xx",
+    "target-5xx-rate",
+    "elb-5xx",
+    "unhealthy-hosts",
+    "latency-p99",
+    "tasks-below-desired",
+    "cpu-high",
+    "memory-high",
+]

@@ -9,6 +9,7 @@ import pulumi
 import pytest
 
 from components.alarms import AlarmThresholds, ServiceAlarms, ServiceAlarmsArgs, alarm_inputs
+from tests.infra.app_helpers import ALARM_ROLES
 from tests.infra.harness import StackRun, all_of, named, only, run_program
 
 LB = "app/app-alb/0123456789abcdef"
@@ -16,16 +17,6 @@ TG = "targetgroup/app-tg/0123456789abcdef"
 TARGET = {"LoadBalancer": LB, "TargetGroup": TG}
 SERVICE = {"ClusterName": "app-cluster", "ServiceName": "app-service"}
 TOPIC_ARN = "arn:aws:sns:us-east-2:111122223333:ops-alerts"
-ROLES = [
-    "target-5xx",
-    "target-5xx-rate",
-    "elb-5xx",
-    "unhealthy-hosts",
-    "latency-p99",
-    "tasks-below-desired",
-    "cpu-high",
-    "memory-high",
-]
 
 
 def metric(name: str, namespace: str, stat: str, dimensions: dict[str, str]) -> dict[str, Any]:
@@ -238,7 +229,7 @@ def test_service_alarms_notify_their_own_topic_on_alarm_and_ok() -> None:
     component = only(run.resources, "ecr-cross-account:components:ServiceAlarms")
     topic_arn = "arn:aws:sns:us-east-2:111122223333:app-alarms-topic"
     assert sorted(r.name for r in run.resources if r.parent == component.urn) == sorted(
-        ["app-alarms-topic", *(f"app-alarms-{role}" for role in ROLES)]
+        ["app-alarms-topic", *(f"app-alarms-{role}" for role in ALARM_ROLES)]
     )
     assert run.exports == {
         "topic_arn": topic_arn,
@@ -267,7 +258,7 @@ def test_service_alarms_with_a_topic_arn_send_there_and_create_no_topic() -> Non
     assert all_of(run.resources, "aws:sns/topic:Topic") == []
     assert run.exports["topic_arn"] == TOPIC_ARN
     alarms = all_of(run.resources, "aws:cloudwatch/metricAlarm:MetricAlarm")
-    assert len(alarms) == len(ROLES)
+    assert len(alarms) == len(ALARM_ROLES)
     assert {(tuple(a.inputs["alarmActions"]), tuple(a.inputs["okActions"])) for a in alarms} == {
         ((TOPIC_ARN,), (TOPIC_ARN,))
     }

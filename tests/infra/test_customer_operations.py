@@ -17,7 +17,9 @@ import pytest
 from components.fargate_app import _deferred_name
 from tests.infra.app_helpers import (
     ACCOUNT,
+    ALARM_ROLES,
     ALB_ARN,
+    APP,
     EVERY_OPTION,
     OWN_TOPIC_ARN,
     REGION,
@@ -31,8 +33,6 @@ from tests.infra.harness import (
     run_program,
     run_stack,
 )
-from tests.infra.test_alarms import ROLES
-from tests.infra.test_customer_stack import APP
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 POLICY = "aws:appautoscaling/policy:Policy"
@@ -63,7 +63,7 @@ def test_default_alarms_watch_the_alb_and_the_service_and_notify_the_stacks_topi
     found = alarms(customer_run)
     topic = only(customer_run.resources, "aws:sns/topic:Topic")
     assert (topic.name, customer_run.exports["alarm_topic_arn"]) == ("app-alarms-topic", TOPIC_ARN)
-    assert sorted(found) == sorted(ROLES)
+    assert sorted(found) == sorted(ALARM_ROLES)
     assert {(tuple(a["alarmActions"]), tuple(a["okActions"])) for a in found.values()} == {
         ((TOPIC_ARN,), (TOPIC_ARN,))
     }

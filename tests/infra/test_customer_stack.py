@@ -15,6 +15,7 @@ import pytest
 from tests.infra.app_helpers import (
     ACCOUNT,
     ALB_ARN,
+    APP,
     HTTP_RULES,
     HTTPS_RULES,
     LOG_GROUP_ARN,
@@ -56,36 +57,6 @@ VENDOR_STACK = "organization/ecr-cross-account/vendor"
 VENDOR_REPO_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"
 ALB_DNS_NAME = f"app-alb-1234567890.{REGION}.elb.amazonaws.com"
 CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0a1b2c3d-1111-2222-3333-444455556666"
-# The `app` object of Pulumi.customer.yaml, for variants that change one key of it.
-APP = {
-    "desiredCount": 2,
-    "maxCount": 4,
-    "cpu": 1024,
-    "memory": 2048,
-    "natGateways": "Single",
-    "logRetentionDays": 30,
-    "containers": [
-        {
-            "name": "nlp-client",
-            "repository": "nlp-client",
-            "port": 8080,
-            "ingress": True,
-            "dependsOn": ["rake-app", "prose-app"],
-        },
-        {
-            "name": "rake-app",
-            "vendorRepository": "rake-app",
-            "port": 8081,
-            "environment": {"BIND_HOST": "127.0.0.1"},
-        },
-        {
-            "name": "prose-app",
-            "repository": "prose-app",
-            "port": 8082,
-            "environment": {"BIND_HOST": "127.0.0.1"},
-        },
-    ],
-}
 
 
 def own_repo_arn(name: str) -> str:

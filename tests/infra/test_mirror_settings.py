@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from components.settings import ReplicationDestinationSettings
-from tests.infra.test_settings import (
+from tests.infra.settings_helpers import (
     VENDOR_ARN,
     VENDOR_IMAGE,
     customer_app,

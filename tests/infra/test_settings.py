@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from typing import Any, get_origin
@@ -26,42 +25,15 @@ from components.settings import (
 from components.shared_repo import repository_output
 from components.vendor import VendorSource
 from tests.infra.harness import PROJECT, ROOT, as_config_string, stack_config, yaml_config
-
-P = f"{PROJECT}:"
-DIGEST = "0123456789abcdef" * 4
-VENDOR_IMAGE = f"111122223333.dkr.ecr.us-east-2.amazonaws.com/rake-app@sha256:{DIGEST}"
-VENDOR_ARN = "arn:aws:ecr:us-east-2:111122223333:repository/rake-app"
-
-
-def stack_values(stack: str) -> dict[str, Any]:
-    """A stack file's project keys (prefix removed), as parse_settings receives them."""
-    config = stack_config(stack)
-    return {k.removeprefix(P): v for k, v in config.items() if k.startswith(P)}
-
-
-def parse(stack: str, *, region: str | None = None, **changes: Any) -> Settings:
-    """Parse a stack file's config with top-level keys replaced (None removes a key)."""
-    values = copy.deepcopy(stack_values(stack))
-    for key, value in changes.items():
-        if value is None:
-            values.pop(key, None)
-        else:
-            values[key] = value
-    default_region = str(stack_config(stack)["aws:region"])
-    api_key = pulumi.Output.secret("k") if stack == "customer" else None
-    return parse_settings(values, region=region or default_region, api_key=api_key)
-
-
-def errors_of(stack: str, **changes: Any) -> str:
-    with pytest.raises(ValueError) as exc_info:
-        parse(stack, **changes)
-    return str(exc_info.value)
-
-
-def customer_app(**changes: Any) -> dict[str, Any]:
-    app: dict[str, Any] = copy.deepcopy(stack_values("customer")["app"])
-    app.update(changes)
-    return app
+from tests.infra.settings_helpers import (
+    VENDOR_ARN,
+    VENDOR_IMAGE,
+    P,
+    customer_app,
+    errors_of,
+    parse,
+    stack_values,
+)
 
 
 def test_settings_vendor_stack_file_parses_to_exact_settings() -> None:

@@ -210,19 +210,24 @@ def test_blank_lines_after_a_response_do_not_hold_the_connection(sock: socket.so
     _assert_after(HEADER_TIMEOUT, started)
 
 
-def test_requests_leave_no_reference_cycles_for_the_garbage_collector(
-    sock: socket.socket,
-) -> None:
+def test_requests_leave_no_reference_cycles_for_the_garbage_collector() -> None:
     # The scope's client-gone check once held its cycle strongly, and the cycle holds the scope:
     # ~11 objects of cyclic garbage per request, 2-3 µs of CPU each in rake-app.
     requests = 200
-    gc.collect()
-    before = sum(generation["collected"] for generation in gc.get_stats())
-    for _ in range(requests):
-        sock.sendall(REQUEST)
-        assert _statuses(sock) == [OK]
-    gc.collect()
-    collected = sum(generation["collected"] for generation in gc.get_stats()) - before
+    # Its own server with the default deadlines: a stall of this thread between two of the
+    # requests (a loaded machine) must not let HEADER_TIMEOUT close the connection.
+    settings = RakeSettings(api_key=TEST_API_KEY)
+    with (
+        serve_in_thread(fake_upstream, settings) as served_url,
+        connect(served_url, timeout=settings.header_timeout) as sock,
+    ):
+        gc.collect()
+        before = sum(generation["collected"] for generation in gc.get_stats())
+        for _ in range(requests):
+            sock.sendall(REQUEST)
+            assert _statuses(sock) == [OK]
+        gc.collect()
+        collected = sum(generation["collected"] for generation in gc.get_stats()) - before
     assert collected < requests  # none here; other threads of the test process may add a few
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import socket
 from pathlib import Path
@@ -17,6 +18,7 @@ from local_stack import (
     StackError,
     curl_example,
     ports_from_environment,
+    say,
 )
 
 
@@ -85,3 +87,23 @@ def test_local_stack_service_that_cannot_bind_is_named_in_the_error(tmp_path: Pa
     )
     assert re.search(r"address already in use", (tmp_path / "log").read_text(), re.IGNORECASE)
     assert stack.first_exited() == RAKE_APP
+
+
+class _Writes(io.StringIO):
+    """A text stream that records each ``write`` call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+def test_say_writes_all_its_lines_in_one_write() -> None:
+    # The children share the launcher's stdout: a log line of theirs between two writes of a
+    # banner line (print's text, then its newline, when unbuffered) split it in two.
+    stream = _Writes()
+    say("API key: k", "", "  curl", stream=stream)
+    assert stream.writes == ["API key: k\n\n  curl\n"]

@@ -20,43 +20,16 @@ import spacy
 from common.settings import ProseSettings
 from prose_app.nlp import (
     EXCLUDED_COMPONENTS,
-    Entity,
     ModelNotInstalledError,
     Prose,
-    Sentence,
-    Token,
     TooManyTokensError,
     load_pipeline,
     prose_label,
     split_long_runs,
 )
+from tests.support.samples import SAMPLE_ENTITIES, SAMPLE_SENTENCES, SAMPLE_TEXT, SAMPLE_TOKENS
 
 GOLDEN = Path(__file__).parent / "fixtures" / "prose-golden.json"
-
-# A short sample and its three answers (test_prose_app.py expects the same over HTTP).
-SAMPLE_TEXT = "Tim Cook works at Apple. He lives in California."
-SAMPLE_TOKENS: list[Token] = [
-    {"tag": "NNP", "text": "Tim", "label": "B-PERSON"},
-    {"tag": "NNP", "text": "Cook", "label": "I-PERSON"},
-    {"tag": "VBZ", "text": "works", "label": "O"},
-    {"tag": "IN", "text": "at", "label": "O"},
-    {"tag": "NNP", "text": "Apple", "label": "B-ORGANIZATION"},
-    {"tag": ".", "text": ".", "label": "O"},
-    {"tag": "PRP", "text": "He", "label": "O"},
-    {"tag": "VBZ", "text": "lives", "label": "O"},
-    {"tag": "IN", "text": "in", "label": "O"},
-    {"tag": "NNP", "text": "California", "label": "B-GPE"},
-    {"tag": ".", "text": ".", "label": "O"},
-]
-SAMPLE_ENTITIES: list[Entity] = [
-    {"text": "Tim Cook", "label": "PERSON"},
-    {"text": "Apple", "label": "ORGANIZATION"},
-    {"text": "California", "label": "GPE"},
-]
-SAMPLE_SENTENCES: list[Sentence] = [
-    {"text": "Tim Cook works at Apple."},
-    {"text": "He lives in California."},
-]
 
 # Paragraphs that exercise every mapped label, several sentences, extra whitespace and non-ASCII.
 GOLDEN_TEXTS = (

@@ -13,9 +13,9 @@ from common.logs import JsonFormatter
 from nlp_client.gateway import gateway_lifespan
 from tests.robustness.faults import Fault, faulty_upstream
 from tests.services.served_apps import COMMON_ROUTES, EdgeFactory
-from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
 from tests.support.http import TEST_API_KEY, call
 from tests.support.ports import free_port
+from tests.support.samples import SEED_KEYWORDS, SEED_TEXT
 
 OPERATIONS = [
     pytest.param("/keywords", "rake", id="keywords"),

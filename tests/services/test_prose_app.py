@@ -16,15 +16,10 @@ from common import HEALTH_BODY, ProseSettings, errors
 from prose_app.app import create_app as create_prose_app
 from prose_app.nlp import ModelNotInstalledError, Prose, Sentence, load_pipeline
 from tests.services.served_apps import COMMON_ROUTES
-from tests.services.test_nlp import (
-    SAMPLE_ENTITIES,
-    SAMPLE_SENTENCES,
-    SAMPLE_TEXT,
-    SAMPLE_TOKENS,
-)
 from tests.support.access_logs import access_record, served_log_lines
 from tests.support.http import TEST_API_KEY, Reply, call
 from tests.support.raw_http import post_and_leave
+from tests.support.samples import SAMPLE_ENTITIES, SAMPLE_SENTENCES, SAMPLE_TEXT, SAMPLE_TOKENS
 from tests.support.servers import serve_in_thread
 
 JSON = {"Content-Type": "application/json"}

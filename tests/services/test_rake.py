@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rake_app.rake import STOP_WORDS, extract_keywords
-
-SEED_TEXT = (
-    "The Internet is the global system of interconnected computer networks that use the "
-    "Internet protocol suite to link devices worldwide."
-)
-SEED_KEYWORDS = [
-    ("interconnected computer networks", 9),
-    ("link devices worldwide", 9),
-    ("internet protocol suite", 8),
-    ("global system", 4),
-    ("internet", 2),
-]
-
-# Paragraphs and adversarial strings with the Go engine's exact phrase -> score maps.
-PARITY_FILE = Path(__file__).parent / "fixtures" / "rake-parity-sample.jsonl"
-PARITY_ROWS = [json.loads(line) for line in PARITY_FILE.read_text(encoding="utf-8").splitlines()]
+from tests.support.samples import PARITY_ROWS, SEED_KEYWORDS, SEED_TEXT
 
 
 def test_stop_words_are_the_smart_list_of_571_entries_570_distinct() -> None:

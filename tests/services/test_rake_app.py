@@ -16,8 +16,8 @@ from rake_app.app import INLINE_MAX_CHARS, LARGE_TEXT_SCORERS
 from rake_app.app import create_app as create_rake_app
 from rake_app.rake import extract_keywords
 from tests.services.served_apps import COMMON_ROUTES
-from tests.services.test_rake import SEED_KEYWORDS, SEED_TEXT
 from tests.support.http import TEST_API_KEY, call
+from tests.support.samples import SEED_KEYWORDS, SEED_TEXT
 
 
 def test_keywords_seed_text_returns_seed_candidates_as_json(rake_url: str) -> None:
