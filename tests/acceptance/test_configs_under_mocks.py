@@ -10,51 +10,35 @@ which mocks record as one resource: its strategy is checked instead).
 from __future__ import annotations
 
 import json
-import runpy
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from components.settings import PROJECT
 from components.shared_repo import repository_output
-from tests.acceptance.harness import (
-    MAX_TOKEN_LENGTH,
-    AccountAccess,
-    customer_config,
-    expected_creates,
-    per_run_name,
-    unique_stack_names,
-    vendor_config,
-    vendor_image_source,
-    vendor_stack_source,
+from tests.acceptance.configs import (
+    CUSTOMER,
+    NAMES,
+    TOKEN,
+    VENDOR,
+    VENDOR_IMAGE_SOURCE,
+    VENDOR_REGION,
+    acceptance_customer_config,
+    acceptance_vendor_config,
+    run,
 )
+from tests.acceptance.harness import expected_creates, per_run_name, vendor_stack_source
 from tests.infra.app_helpers import container_definitions_of, exec_policy
 from tests.infra.harness import (
-    MAIN,
     PULL_ACTIONS,
     PULL_AND_DESCRIBE_ACTIONS,
-    TEST_API_KEY,
     StackRun,
     all_of,
     only,
-    run_program,
     run_stack,
 )
-from tools.stack_files import read_stack_config, stack_region
 
-# The longest token the harness accepts: if its names fit AWS's limits (the program's config
-# checks), the real run's shorter ones do too.
-TOKEN = "a1" * (MAX_TOKEN_LENGTH // 2)
-NAMES = unique_stack_names(TOKEN)
-VENDOR = AccountAccess(side="vendor", account_id="210987654321", profile="vendor")
-CUSTOMER = AccountAccess(
-    side="customer",
-    account_id="123456789012",
-    role_arn="arn:aws:iam::123456789012:role/deployer",
-)
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
-API_KEY = f"{PROJECT}:apiKey"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 # The inputs that give an AWS resource a fixed physical name (the program sets no other; a
 # `namePrefix` would get a random suffix anyway). Pulumi auto-names every other resource
@@ -64,28 +48,8 @@ TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 PHYSICAL_NAME_INPUTS = ("name", "family")
 # Named after the FargateApp component ("app" in __main__.py), which the config cannot change.
 TASK_FAMILY = (TASK_DEFINITION, "family")
-VENDOR_REGION = stack_region("vendor")
-VENDOR_IMAGE_SOURCE = vendor_image_source(
-    read_stack_config("customer"),
-    token=TOKEN,
-    vendor_account_id=VENDOR.account_id,
-    vendor_region=VENDOR_REGION,
-)
 
 PhysicalNames = dict[tuple[str, str], list[str]]
-
-
-def run(
-    stack: str, config: dict[str, Any], *, vendor_outputs: Mapping[str, Any] | None = None
-) -> StackRun:
-    secret = {API_KEY: TEST_API_KEY} if f"{PROJECT}:app" in config else {}
-    return run_program(
-        lambda: runpy.run_path(str(MAIN), run_name="__main__"),
-        stack=stack,
-        config=config | secret,
-        secret_keys=list(secret),
-        vendor_outputs=vendor_outputs,
-    )
 
 
 def physical_names(result: StackRun) -> PhysicalNames:
@@ -107,15 +71,6 @@ def assert_expected_creates(result: StackRun, config: dict[str, Any]) -> None:
         assert vpc.inputs["natGateways"] == {"strategy": config[f"{PROJECT}:app"]["natGateways"]}
 
 
-def acceptance_vendor_config() -> dict[str, Any]:
-    return vendor_config(
-        read_stack_config("vendor"),
-        token=TOKEN,
-        vendor=VENDOR,
-        customer_account_id=CUSTOMER.account_id,
-    )
-
-
 @pytest.fixture(scope="module")
 def vendor_run() -> StackRun:
     return run(NAMES.vendor, acceptance_vendor_config())
@@ -131,9 +86,7 @@ def vendor_run() -> StackRun:
 def customer_run(request: pytest.FixtureRequest, vendor_run: StackRun) -> StackRun:
     """The customer's run with each vendor source; its StackReference resolves to the outputs
     of the acceptance vendor's own run, so only outputs that vendor exports are found."""
-    config = customer_config(
-        read_stack_config("customer"), token=TOKEN, customer=CUSTOMER, vendor_source=request.param
-    )
+    config = acceptance_customer_config(request.param)
     return run(NAMES.customer, config, vendor_outputs=vendor_run.exports)
 
 

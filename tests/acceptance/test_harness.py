@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import sys
 from collections.abc import Iterator
@@ -10,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from components.fargate_app import SERVICE_DEPLOY_TIMEOUT_MINUTES
-from tests.acceptance import test_two_accounts as two_accounts
 from tests.acceptance.harness import (
     HEALTH_TIMEOUT_S,
     OPERATION_LIMITS_S,
@@ -383,12 +383,29 @@ def test_every_operation_has_a_limit_and_all_fit_below_the_tests() -> None:
     assert OPERATION_LIMITS_S[("up", "customer")] > SERVICE_DEPLOY_TIMEOUT_MINUTES * 60 + 600
 
 
-def test_the_test_and_its_ci_job_have_room_for_the_limits() -> None:
-    timeouts = [
-        m.kwargs.get("timeout", m.args[0] if m.args else None)
-        for m in two_accounts.pytestmark
-        if m.name == "timeout"
+def timeout_marks(tree: ast.Module) -> list[str]:
+    """The arguments of every `pytest.mark.timeout(...)` in a module, as written."""
+    return [
+        ast.unparse(argument)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "pytest.mark.timeout"
+        for argument in [*node.args, *(keyword.value for keyword in node.keywords)]
     ]
+
+
+def names_imported_from(tree: ast.Module, module: str) -> set[str]:
+    return {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == module
+        for alias in node.names
+    }
+
+
+def test_the_test_and_its_ci_job_have_room_for_the_limits() -> None:
+    # Read, not imported: importing a test module runs it a second time under another name.
+    test = ROOT / "tests" / "acceptance" / "test_two_accounts.py"
+    tree = ast.parse(test.read_text(), str(test))
     job = load_workflow(ROOT / ".github" / "workflows" / "acceptance.yml")["jobs"]["acceptance"]
     sessions = {
         int(s["with"]["role-duration-seconds"])
@@ -396,7 +413,8 @@ def test_the_test_and_its_ci_job_have_room_for_the_limits() -> None:
         if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
     }
 
-    assert timeouts == [TEST_TIME_LIMIT_S]
+    assert timeout_marks(tree) == ["TEST_TIME_LIMIT_S"]
+    assert "TEST_TIME_LIMIT_S" in names_imported_from(tree, "tests.acceptance.harness")
     # GitHub kills the job (and the test's `finally`) at timeout-minutes; the credentials must
     # outlive the job.
     assert TEST_TIME_LIMIT_S + 600 <= int(job["timeout-minutes"]) * 60 <= min(sessions)

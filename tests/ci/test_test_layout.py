@@ -12,12 +12,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # Every Python file that may import test helpers: the suite and the benchmarks built on it.
 SOURCES = sorted([*(ROOT / "tests").rglob("*.py"), *(ROOT / "benchmarks").rglob("*.py")])
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-# Imports of test modules not yet moved out (no new one may join): the harness test reads the
-# acceptance test's own timeout mark, and the resource dump runs the acceptance variants.
-LEFT_TO_MOVE = [
-    "tests/acceptance/test_harness.py: tests.acceptance.test_two_accounts",
-    "tests/infra/dump_resources.py: tests.acceptance.test_configs_under_mocks",
-]
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -93,7 +87,7 @@ def test_no_module_imports_a_conftest_or_a_test_module() -> None:
     # pytest loads conftest files and test modules itself; an import of one runs it a second time
     # under another name (a test module's tests are then collected twice when imported by name),
     # and hides helpers and data where a reader looks for fixtures or tests.
-    assert imports_of_test_modules(SOURCES) == LEFT_TO_MOVE
+    assert imports_of_test_modules(SOURCES) == []
 
 
 def test_no_two_modules_define_the_same_function() -> None:

@@ -1,7 +1,7 @@
 """Dump what the program registers under Pulumi's mocks, to compare two commits' behaviour.
 
 Runs the real `__main__.py` with the test harness's mocks (tests/infra/harness.py) for both
-committed stacks and the acceptance variants (tests/acceptance/test_configs_under_mocks.py), and
+committed stacks and the acceptance variants (tests/acceptance/configs.py), and
 writes every registered resource's type, name, URN, parent, provider, options and inputs as JSON,
 sorted by URN. Run it in two checkouts and diff the files:
 
@@ -25,21 +25,15 @@ Dump = dict[str, dict[str, Any]]
 
 def _variants() -> dict[str, Callable[[], Any]]:
     # Imported here: the harness imports pytest and the whole program.
-    from tests.acceptance import test_configs_under_mocks as acc
-    from tests.acceptance.harness import customer_config, vendor_stack_source
+    from tests.acceptance import configs as acc
+    from tests.acceptance.harness import vendor_stack_source
     from tests.infra.harness import PROJECT, run_stack, stack_config
     from tests.infra.mirror_configs import CUSTOMER_CACHE, CUSTOMER_REPLICATION, run_chain
-    from tools.stack_files import read_stack_config
 
     def customer_variant(source: dict[str, Any]) -> Callable[[], Any]:
         def run() -> Any:
             vendor = acc.run(acc.NAMES.vendor, acc.acceptance_vendor_config())
-            config = customer_config(
-                read_stack_config("customer"),
-                token=acc.TOKEN,
-                customer=acc.CUSTOMER,
-                vendor_source=source,
-            )
+            config = acc.acceptance_customer_config(source)
             return acc.run(acc.NAMES.customer, config, vendor_outputs=vendor.exports)
 
         return run

@@ -647,23 +647,24 @@ def test_pull_only_rule_limits_principals_outside_the_account(
     )
 
 
-def test_pull_only_rule_passes_the_upstream_grant_a_pull_through_cache_needs() -> None:
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [upstream_grant_statement([CUSTOMER_ACCOUNT])],
-    }
-    props = repository_policy_props(document)
+@pytest.mark.parametrize(
+    "props",
+    [
+        pytest.param(
+            repository_policy_props(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [upstream_grant_statement([CUSTOMER_ACCOUNT])],
+                }
+            ),
+            id="upstream-grant-a-pull-through-cache-needs",
+        ),
+        pytest.param(repository_policy_props(), id="builders-policy"),
+    ],
+)
+def test_pull_only_rule_passes_the_policies_the_builders_write(props: dict[str, Any]) -> None:
     assert (
         rules.ecr_repo_policy_pull_only_for_consumers(ECR_REPOSITORY_POLICY, props, VENDOR_ACCOUNT)
-        == []
-    )
-
-
-def test_pull_only_rule_passes_the_real_builders_policy() -> None:
-    assert (
-        rules.ecr_repo_policy_pull_only_for_consumers(
-            ECR_REPOSITORY_POLICY, repository_policy_props(), VENDOR_ACCOUNT
-        )
         == []
     )
 
@@ -918,24 +919,34 @@ def test_cache_role_may_pull_only_single_upstream_repositories(
     assert rules.ecr_cache_role_pulls_only_upstream([CACHE_RULE, CACHE_ROLE, policy]) == expected
 
 
-def test_cache_role_rule_passes_the_real_builders_policy() -> None:
-    resources = [CACHE_RULE, CACHE_ROLE, cache_role_policy(upstream_read_policy(CACHE))]
-    assert rules.ecr_cache_role_pulls_only_upstream(resources) == []
-
-
-def test_cache_role_rule_ignores_roles_other_services_assume() -> None:
-    policy = (
+# A role another service assumes (the task's execution role), with a policy that would be too
+# wide for the cache's role: not the cache's business.
+OTHER_SERVICE_ROLE = [
+    (IAM_ROLE, {"name": "app-task-exec", "assumeRolePolicy": ECS_TRUST}),
+    (rules.IAM_ROLE_POLICY, {"role": "app-task-exec", "policy": identity_policy_props()["policy"]}),
+    (
         rules.IAM_ROLE_POLICY,
-        {"role": "app-task-exec", "policy": identity_policy_props()["policy"]},
-    )
-    role = (IAM_ROLE, {"name": "app-task-exec", "assumeRolePolicy": ECS_TRUST})
-    wide = {
-        "role": "app-task-exec",
-        "policy": json.dumps(
-            statement_policy(Effect="Allow", Action="ecr:BatchGetImage", Resource="*")
+        {
+            "role": "app-task-exec",
+            "policy": json.dumps(
+                statement_policy(Effect="Allow", Action="ecr:BatchGetImage", Resource="*")
+            ),
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [
+        pytest.param(
+            [CACHE_RULE, CACHE_ROLE, cache_role_policy(upstream_read_policy(CACHE))],
+            id="builders-policy",
         ),
-    }
-    resources = [CACHE_RULE, role, policy, (rules.IAM_ROLE_POLICY, wide)]
+        pytest.param([CACHE_RULE, *OTHER_SERVICE_ROLE], id="role-other-services-assume"),
+    ],
+)
+def test_cache_role_rule_passes(resources: list[tuple[str, dict[str, Any]]]) -> None:
     assert rules.ecr_cache_role_pulls_only_upstream(resources) == []
 
 
@@ -996,11 +1007,27 @@ def test_registry_policy_admits_named_accounts_replication_into_named_repositori
     ) == [f"registry policy statement 'S': {problem}; {REPLICATION_FIX}" for problem in problems]
 
 
-def test_registry_policy_rule_passes_the_real_builders_policy_and_ignores_other_types() -> None:
-    document = replication_acceptance_policy(
-        source_accounts=[VENDOR_ACCOUNT], repository_arns=[REPLICA]
-    )
-    props = {"policy": json.dumps(document)}
+@pytest.mark.parametrize(
+    ("resource_type", "props"),
+    [
+        pytest.param(
+            rules.ECR_REGISTRY_POLICY,
+            {
+                "policy": json.dumps(
+                    replication_acceptance_policy(
+                        source_accounts=[VENDOR_ACCOUNT], repository_arns=[REPLICA]
+                    )
+                )
+            },
+            id="builders-policy",
+        ),
+        pytest.param(
+            ECR_REPOSITORY_POLICY,
+            registry_policy(Principal="*", Action="ecr:*"),
+            id="other-resource-type",
+        ),
+    ],
+)
+def test_registry_policy_rule_passes(resource_type: str, props: dict[str, Any]) -> None:
     rule = rules.ecr_registry_policy_replication_into_named_repositories
-    assert rule(rules.ECR_REGISTRY_POLICY, props) == []
-    assert rule(ECR_REPOSITORY_POLICY, registry_policy(Principal="*", Action="ecr:*")) == []
+    assert rule(resource_type, props) == []

@@ -40,12 +40,14 @@ CASES: dict[str, tuple[str, str, dict[str, Any], int]] = {
     "no-key": ("POST", "/keywords", {"json_body": TEXT, "key": None}, 400),
     "wrong-key": ("POST", "/tokens", {"json_body": TEXT, "key": "guess"}, 401),
     "not-json-type": ("POST", "/keywords", {"data": b"a", "headers": {"Content-Type": "x/y"}}, 415),
-    "invalid-json": (
+    # A type that only ends in "json" is not JSON's.
+    "json-lookalike-type": (
         "POST",
         "/entities",
         {"data": b"{", "headers": {"Content-Type": "a/json"}},
         415,
     ),
+    "invalid-json": ("POST", "/keywords", {"data": b"{", "headers": JSON}, 400),
     "not-object": ("POST", "/keywords", {"json_body": ["a"]}, 422),
     "too-large": ("POST", "/keywords", {"json_body": {"text": "a" * TEST_MAX_BODY_BYTES}}, 413),
     "too-many-tokens": ("POST", "/tokens", {"json_body": {"text": "a " * 60}}, 413),

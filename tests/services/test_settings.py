@@ -46,29 +46,62 @@ def test_settings_port_env_sets_port(
     assert settings_class().port == 9000
 
 
-def test_settings_out_of_range_port_error_names_the_env_var(
+@pytest.mark.parametrize(
+    ("settings_class", "env", "message"),
+    [
+        pytest.param(
+            RakeSettings,
+            {"API_KEY": "k", "RAKE_PORT": "70000"},
+            "RAKE_PORT: Input should be less than or equal to 65535",
+            id="port-out-of-range",
+        ),
+        pytest.param(RakeSettings, {}, "API_KEY: Field required", id="no-api-key"),
+        pytest.param(
+            NlpClientSettings,
+            {"API_KEY": "ChangeMe"},
+            "API_KEY is the seed's placeholder 'ChangeMe'; set a random key (for example "
+            "`python -c 'import secrets; print(secrets.token_urlsafe())'`), or "
+            "APP_ENV=development for a local demo.",
+            id="seed-placeholder-key-outside-development",
+        ),
+        pytest.param(
+            RakeSettings,
+            {"API_KEY": "ChangeMe", "APP_ENV": "staging"},
+            "APP_ENV: Input should be 'development' or 'production'",
+            id="unknown-app-env-never-echoes-the-key",
+        ),
+        pytest.param(
+            NlpClientSettings,
+            {"API_KEY": "k", "PROSE_ENDPOINT": "prose:8082"},
+            "PROSE_ENDPOINT: URL scheme should be 'http' or 'https'",
+            id="non-http-endpoint",
+        ),
+        pytest.param(
+            NlpClientSettings,
+            {"API_KEY": "k", "HEADER_TIMEOUT": "0", "KEEP_ALIVE_TIMEOUT": "0"},
+            "HEADER_TIMEOUT: Input should be greater than 0\n"
+            "KEEP_ALIVE_TIMEOUT: Input should be greater than or equal to 1",
+            id="zero-connection-timeouts",
+        ),
+        pytest.param(
+            NlpClientSettings,
+            {"API_KEY": "k", "HEADER_TIMEOUT": "0", "KEEP_ALIVE_TIMEOUT": "1.5"},
+            "HEADER_TIMEOUT: Input should be greater than 0\n"
+            "KEEP_ALIVE_TIMEOUT: Input should be a valid integer, unable to parse string as an "
+            "integer",
+            id="fractional-keep-alive",
+        ),
+    ],
+)
+def test_settings_error_names_the_env_vars(
     monkeypatch: pytest.MonkeyPatch,
+    settings_class: type[ServiceSettings],
+    env: dict[str, str],
+    message: str,
 ) -> None:
-    monkeypatch.setenv("API_KEY", "k")
-    monkeypatch.setenv("RAKE_PORT", "70000")
-    assert _error(RakeSettings) == (
-        "invalid configuration:\nRAKE_PORT: Input should be less than or equal to 65535"
-    )
-
-
-def test_settings_without_api_key_error_names_api_key() -> None:
-    assert _error(RakeSettings) == "invalid configuration:\nAPI_KEY: Field required"
-
-
-def test_settings_seed_placeholder_key_refused_outside_development(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("API_KEY", "ChangeMe")
-    assert _error(NlpClientSettings) == (
-        "invalid configuration:\nAPI_KEY is the seed's placeholder 'ChangeMe'; set a random key "
-        "(for example `python -c 'import secrets; print(secrets.token_urlsafe())'`), or "
-        "APP_ENV=development for a local demo."
-    )
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert _error(settings_class) == f"invalid configuration:\n{message}"
 
 
 def test_settings_seed_placeholder_key_allowed_in_development(
@@ -77,14 +110,6 @@ def test_settings_seed_placeholder_key_allowed_in_development(
     monkeypatch.setenv("API_KEY", "ChangeMe")
     monkeypatch.setenv("APP_ENV", "development")
     assert RakeSettings().api_key.get_secret_value() == "ChangeMe"
-
-
-def test_settings_error_never_echoes_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("API_KEY", "ChangeMe")
-    monkeypatch.setenv("APP_ENV", "staging")
-    assert _error(RakeSettings) == (
-        "invalid configuration:\nAPP_ENV: Input should be 'development' or 'production'"
-    )
 
 
 def test_settings_repr_hides_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,44 +123,31 @@ def test_settings_are_frozen() -> None:
         settings.port = 1  # type: ignore[misc]
 
 
-def test_nlp_client_settings_accept_the_seeds_rack_endpoint_spelling(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("env", "rake", "prose"),
+    [
+        pytest.param({}, "http://localhost:8081/", "http://localhost:8082/", id="task-local-ports"),
+        pytest.param(
+            {"RACK_ENDPOINT": "http://rake:8081", "PROSE_ENDPOINT": "http://prose:8082"},
+            "http://rake:8081/",
+            "http://prose:8082/",
+            id="seeds-rack-endpoint-spelling",
+        ),
+        pytest.param(
+            {"RAKE_ENDPOINT": "http://new:1", "RACK_ENDPOINT": "http://old:2"},
+            "http://new:1/",
+            "http://localhost:8082/",
+            id="rake-endpoint-over-rack-endpoint",
+        ),
+    ],
+)
+def test_nlp_client_settings_endpoints(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], rake: str, prose: str
 ) -> None:
-    monkeypatch.setenv("API_KEY", "k")
-    monkeypatch.setenv("RACK_ENDPOINT", "http://rake:8081")
-    monkeypatch.setenv("PROSE_ENDPOINT", "http://prose:8082")
+    for name, value in {"API_KEY": "k", **env}.items():
+        monkeypatch.setenv(name, value)
     settings = NlpClientSettings()
-    assert (str(settings.rake_endpoint), str(settings.prose_endpoint)) == (
-        "http://rake:8081/",
-        "http://prose:8082/",
-    )
-
-
-def test_nlp_client_settings_prefer_rake_endpoint_over_rack_endpoint(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("API_KEY", "k")
-    monkeypatch.setenv("RAKE_ENDPOINT", "http://new:1")
-    monkeypatch.setenv("RACK_ENDPOINT", "http://old:2")
-    assert str(NlpClientSettings().rake_endpoint) == "http://new:1/"
-
-
-def test_nlp_client_settings_reject_non_http_endpoint_naming_the_env_var(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("API_KEY", "k")
-    monkeypatch.setenv("PROSE_ENDPOINT", "prose:8082")
-    assert _error(NlpClientSettings) == (
-        "invalid configuration:\nPROSE_ENDPOINT: URL scheme should be 'http' or 'https'"
-    )
-
-
-def test_nlp_client_settings_default_endpoints_are_the_task_local_ports() -> None:
-    settings = NlpClientSettings(api_key="k")
-    assert (str(settings.rake_endpoint), str(settings.prose_endpoint)) == (
-        "http://localhost:8081/",
-        "http://localhost:8082/",
-    )
+    assert (str(settings.rake_endpoint), str(settings.prose_endpoint)) == (rake, prose)
 
 
 def test_settings_connection_timeouts_default_to_10_s_headers_and_75_s_keep_alive() -> None:
@@ -149,29 +161,6 @@ def test_settings_connection_timeout_envs_set_them(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("KEEP_ALIVE_TIMEOUT", "90")
     settings = ProseSettings()
     assert (settings.header_timeout, settings.keep_alive_timeout) == (2.5, 90)
-
-
-@pytest.mark.parametrize(
-    ("keep_alive", "keep_alive_error"),
-    [
-        pytest.param("0", "Input should be greater than or equal to 1", id="zero"),
-        pytest.param(
-            "1.5",
-            "Input should be a valid integer, unable to parse string as an integer",
-            id="fraction",
-        ),
-    ],
-)
-def test_settings_bad_connection_timeouts_error_names_the_env_vars(
-    monkeypatch: pytest.MonkeyPatch, keep_alive: str, keep_alive_error: str
-) -> None:
-    monkeypatch.setenv("API_KEY", "k")
-    monkeypatch.setenv("HEADER_TIMEOUT", "0")
-    monkeypatch.setenv("KEEP_ALIVE_TIMEOUT", keep_alive)
-    assert _error(NlpClientSettings) == (
-        "invalid configuration:\nHEADER_TIMEOUT: Input should be greater than 0\n"
-        f"KEEP_ALIVE_TIMEOUT: {keep_alive_error}"
-    )
 
 
 def test_settings_upstreams_keep_alive_outlasts_the_edges_pool() -> None:
