@@ -61,7 +61,7 @@ STANDARD_ZONES: Final = aws.GetAvailabilityZonesFilterArgs(
 # strategy, like a change of zones, re-carves every subnet (docs/updates.md, "VPC").
 SUBNET_STRATEGY: Final = awsx.ec2.SubnetAllocationStrategy.AUTO
 # The VPC's address range: awsx's own default, said explicitly because an internal load balancer
-# admits it (components/endpoint.py); the same value, so the VPC and its subnets are unchanged.
+# admits it (components/reach.py); the same value, so the VPC and its subnets are unchanged.
 VPC_CIDR: Final = "10.0.0.0/16"
 
 # How long `pulumi up` waits for the service's deployment to finish (`wait_for_steady_state`).

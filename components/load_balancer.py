@@ -19,14 +19,14 @@ import pulumi_awsx as awsx
 
 from components.access_logs import AccessLogBucket, AccessLogBucketArgs
 from components.aws_values import PUBLIC_INGRESS_TAG
-from components.endpoint import (
+from components.operations import OperationsArgs
+from components.reach import (
     ANYWHERE_IPV4,
     alias_record,
     ingress_sources,
     service_url,
     validate_domain,
 )
-from components.operations import OperationsArgs
 from components.waf import WebAcl, WebAclArgs
 
 HEALTH_CHECK_PATH: Final = "/health"
@@ -176,7 +176,7 @@ class LoadBalancer:
         """ALB <- clients on 80/443; tasks <- ALB on the ingress port; nothing else comes in.
 
         Clients: anywhere by default, else `allowed_cidrs` (and the VPC when internal;
-        components/endpoint.py). Rules are separate resources, so the two groups can reference
+        components/reach.py). Rules are separate resources, so the two groups can reference
         each other without a cycle. The provider removes AWS's default allow-all egress rule, so
         each egress is explicit too.
         """

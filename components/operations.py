@@ -2,7 +2,7 @@
 
 Alarms that also roll back a bad deployment (components/alarms.py), the load balancer's access
 logs (access_logs.py) and optional web ACL (waf.py), scaling on CPU, memory and requests
-(scaling.py), and who reaches the load balancer under which name (endpoint.py). Defaults: alarms
+(scaling.py), and who reaches the load balancer under which name (reach.py). Defaults: alarms
 to a topic the stack creates, access logs kept 90 days, no WAF, the three scaling policies, an
 internet-facing load balancer open to anywhere under its own DNS name.
 """
@@ -16,7 +16,7 @@ import pulumi
 
 from components.access_logs import DEFAULT_RETENTION_DAYS
 from components.alarms import AlarmThresholds
-from components.endpoint import Domain
+from components.reach import Domain
 from components.scaling import ScalingTargets
 from components.waf import DEFAULT_RATE_LIMIT
 

@@ -20,8 +20,8 @@ from components.aws_values import (
     SNS_TOPIC_ARN,
 )
 from components.config_errors import Problems, keys_text
-from components.endpoint import ANYWHERE
 from components.mirror import MIRROR_CACHE, MIRROR_NONE, MIRROR_REPLICATION
+from components.reach import ANYWHERE
 from components.service_ports import derived_environment
 
 if TYPE_CHECKING:  # the models import this module to run the rules

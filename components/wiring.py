@@ -12,7 +12,6 @@ import pulumi_aws as aws
 
 from components.alarms import AlarmThresholds
 from components.dev_user_group import DevUserGroupArgs
-from components.endpoint import Domain
 from components.fargate_app import ContainerSpec, FargateAppArgs
 from components.mirror import (
     MIRROR_CACHE,
@@ -23,6 +22,7 @@ from components.mirror import (
 )
 from components.operations import OperationsArgs
 from components.provider import Providers, RegistryLogin, stack_providers
+from components.reach import Domain
 from components.registry_mirror import (
     PullThroughCache,
     PullThroughCacheArgs,

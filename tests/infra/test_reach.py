@@ -1,10 +1,10 @@
-"""Who reaches the ALB and under which name: the pure helpers of components/endpoint.py."""
+"""Who reaches the ALB and under which name: the pure helpers of components/reach.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from components.endpoint import (
+from components.reach import (
     Domain,
     IngressSource,
     alias_record,
