@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 
 from components.settings import ReplicationDestinationSettings
+from tests.infra.harness import VENDOR_ACCOUNT as VENDOR
 from tests.infra.settings_helpers import (
     VENDOR_ARN,
     VENDOR_IMAGE,
+    P,
     customer_app,
     errors_of,
     parse,
     stack_values,
 )
 
-P = "ecr-cross-account:"
-VENDOR = "111122223333"
 CUSTOMER = "999988887777"
 ENDPOINTS_URL = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html"
 NAT_LESS = customer_app(natGateways="None", vpcEndpoints=True)
